@@ -1,0 +1,24 @@
+//! Accounts: sign-up, login, logout, the profile's security section (password,
+//! sessions), and the PostgreSQL session store behind them.
+
+pub mod display_id;
+pub mod forms;
+mod handlers;
+pub mod password;
+pub mod queries;
+pub mod session_store;
+
+use crate::web::routes::{Access, routes};
+use handlers::*;
+
+routes! {
+    GET "/signup" => Access::Public, signup_page;
+    POST "/signup" => Access::Public, signup;
+    GET "/login" => Access::Public, login_page;
+    POST "/login" => Access::Public, login;
+    POST "/logout" => Access::SignedIn, logout;
+    GET "/profile" => Access::SignedIn, profile;
+    POST "/profile/password" => Access::SignedIn, change_password;
+    POST "/profile/sessions/{id}/revoke" => Access::SignedIn, revoke_session;
+    POST "/profile/sessions/revoke-others" => Access::SignedIn, revoke_other_sessions;
+}

@@ -1,0 +1,92 @@
+//! The database: connection pool, embedded migrations, the private PostgreSQL
+//! launcher, the tenant transaction and typed ids.
+
+pub mod embedded;
+pub mod ids;
+pub mod schema;
+pub mod tenant;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseSettings;
+use crate::web::error::AppError;
+
+pub use tenant::Tenant;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Any process that migrates takes this lock first, so several instances starting at
+/// once migrate one after another.
+const MIGRATION_LOCK_KEY: i64 = 0x436c_6965_6e74_4875; // "ClientHu"
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+#[derive(Debug)]
+struct SessionDefaults {
+    statement_timeout_ms: u64,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionDefaults {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET application_name = 'clienthub'",
+            self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub fn build_pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    let manager = ConnectionManager::<PgConnection>::new(url);
+    let pool = Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
+        .connection_customizer(Box::new(SessionDefaults {
+            statement_timeout_ms: settings.statement_timeout_ms,
+        }))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Runs pending migrations under a PostgreSQL advisory lock.
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+    let result = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+    result
+}
+
+/// Runs blocking database work on actix's blocking thread pool, checking the
+/// connection out inside the closure so async workers never wait on the pool.
+pub async fn run<T, F>(pool: &PgPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Runs `f` inside the tenant transaction of `tenant` (see [`tenant`]).
+pub async fn tenant_tx<T, F>(pool: &PgPool, tenant: Tenant, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| tenant::transaction(conn, &tenant, f)).await
+}

@@ -1,0 +1,111 @@
+// @generated shape of `diesel print-schema` for the migrations in migrations/.
+// tests/it/schema.rs checks that it matches the migrated database.
+
+diesel::table! {
+    audit_logs (id) {
+        id -> Uuid,
+        org_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Uuid>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        role_id -> Uuid,
+        client_id -> Nullable<Uuid>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Uuid,
+        name -> Text,
+        status -> Text,
+        plan -> Text,
+        brand_color -> Text,
+        default_currency -> Text,
+        timezone -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    role_permissions (org_id, role_id, permission) {
+        org_id -> Uuid,
+        role_id -> Uuid,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        key -> Nullable<Text>,
+        name -> Text,
+        power -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        key_hash -> Bytea,
+        user_id -> Nullable<Uuid>,
+        state -> Jsonb,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        display_id -> Text,
+        status -> Text,
+        is_platform_owner -> Bool,
+        active_org_id -> Nullable<Uuid>,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(audit_logs -> organizations (org_id));
+diesel::joinable!(audit_logs -> users (actor_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(memberships -> roles (role_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(roles -> organizations (org_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_logs,
+    memberships,
+    organizations,
+    role_permissions,
+    roles,
+    sessions,
+    users,
+);

@@ -1,0 +1,86 @@
+//! The `clienthub` command: serve (default), migrate, worker, seed-demo.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use clienthub::config::Settings;
+use clienthub::db::{self, embedded::EmbeddedPostgres};
+use clienthub::{Application, demo, init_tracing};
+
+#[derive(Parser)]
+#[command(name = "clienthub", version, about = "Client Hub: the client hub for agencies")]
+struct Cli {
+    /// Folder holding default.toml and {CLIENTHUB_ENV}.toml.
+    #[arg(long, default_value = "config", env = "CLIENTHUB_CONFIG_DIR")]
+    config_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo agency and print its logins.
+    SeedDemo,
+}
+
+fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    let settings = Settings::load(&cli.config_dir)?;
+    // Without DATABASE_URL: a private PostgreSQL under DATA_DIR, stopped when we exit.
+    let embedded = if settings.database.url.is_empty() {
+        Some(EmbeddedPostgres::start(&settings.data.dir)?)
+    } else {
+        None
+    };
+    let url = embedded.as_ref().map(|pg| pg.url.clone()).unwrap_or_else(|| settings.database.url.clone());
+    let result = run(cli.command.unwrap_or(Command::Serve), settings, &url);
+    if let Some(pg) = embedded {
+        pg.stop();
+    }
+    result
+}
+
+fn run(command: Command, settings: Settings, url: &str) -> anyhow::Result<()> {
+    let pool = db::build_pool(url, &settings.database).context("connecting to PostgreSQL")?;
+    let mut conn = pool.get().context("connecting to PostgreSQL")?;
+    let applied = db::migrate(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    match command {
+        Command::Migrate => {
+            println!("Database is up to date ({} migrations applied now).", applied.len());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            if demo::seed(&mut conn)? {
+                println!("Demo agency loaded.");
+            } else {
+                println!("Demo agency already present.");
+            }
+            print!("{}", demo::describe_logins());
+            Ok(())
+        }
+        Command::Serve => {
+            if settings.demo.seed_on_first_start && demo::is_empty(&mut conn)? {
+                demo::seed(&mut conn)?;
+                print!("{}", demo::describe_logins());
+            }
+            drop(conn);
+            let app_url = settings.app_url().to_string();
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let app = Application::build(settings, pool)?;
+                println!("Client Hub is running at {app_url} (port {})", app.port());
+                app.run_until_stopped().await?;
+                Ok::<_, anyhow::Error>(())
+            })
+        }
+    }
+}

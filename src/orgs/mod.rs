@@ -1,0 +1,3 @@
+//! Organizations (tenants): provisioning a new one with its built-in roles.
+
+pub mod queries;

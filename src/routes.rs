@@ -1,0 +1,18 @@
+//! Every route of the application, domain by domain. Each domain's `routes!` block
+//! names the access policy of each of its routes; `all()` is what the route-table
+//! test walks.
+
+use actix_web::web::ServiceConfig;
+
+use crate::web::routes::RouteEntry;
+use crate::{auth, dashboard, health};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    health::routes(cfg);
+    auth::routes(cfg);
+    dashboard::routes(cfg);
+}
+
+pub fn all() -> Vec<RouteEntry> {
+    [health::ROUTES, auth::ROUTES, dashboard::ROUTES].concat()
+}

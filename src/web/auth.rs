@@ -1,0 +1,267 @@
+//! Who is asking and what they may do: `CurrentUser` (signed in, active) and
+//! `OrgContext` (an active member of their active organization, with the role's
+//! permission set). Both are resolved with one query and cached for the request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Uuid as SqlUuid};
+
+use crate::db::ids::{ClientId, MembershipId, OrgId, RoleId, SessionId, UserId};
+use crate::db::schema::{memberships, organizations, users};
+use crate::db::{self, Tenant};
+use crate::state::AppState;
+use crate::team::{Permission, PermissionSet};
+use crate::web::error::AppError;
+use crate::web::session::TypedSession;
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub display_id: String,
+    pub is_platform_owner: bool,
+    pub session_id: Option<SessionId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrgContext {
+    pub user: CurrentUser,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub brand_color: String,
+    pub membership_id: MembershipId,
+    pub role_id: RoleId,
+    pub role_key: Option<String>,
+    pub role_name: String,
+    pub power: i32,
+    pub client_id: Option<ClientId>,
+    pub permissions: PermissionSet,
+}
+
+impl OrgContext {
+    pub fn tenant(&self) -> Tenant {
+        Tenant { org_id: self.org_id, user_id: self.user.id, client_id: self.client_id }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn is_client(&self) -> bool {
+        self.role_key.as_deref() == Some("client")
+    }
+}
+
+/// What the request resolved to: a user, and their organization if they have one.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub user: CurrentUser,
+    pub org: Result<OrgContext, NoOrg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoOrg {
+    /// Not an active member of any organization.
+    NoMembership,
+    /// The organization is suspended by the platform.
+    Suspended,
+}
+
+#[derive(QueryableByName)]
+struct AuthRow {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: UserId,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    display_id: String,
+    #[diesel(sql_type = Text)]
+    user_status: String,
+    #[diesel(sql_type = Bool)]
+    is_platform_owner: bool,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    org_id: Option<OrgId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    org_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    org_status: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    brand_color: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    membership_id: Option<MembershipId>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    client_id: Option<ClientId>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    role_id: Option<RoleId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    role_key: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    role_name: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    power: Option<i32>,
+    #[diesel(sql_type = Array<Text>)]
+    permissions: Vec<String>,
+}
+
+const AUTH_QUERY: &str = "\
+SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, u.is_platform_owner,
+       o.id AS org_id, o.name AS org_name, o.status AS org_status, o.brand_color,
+       m.id AS membership_id, m.client_id, r.id AS role_id, r.key AS role_key,
+       r.name AS role_name, r.power,
+       COALESCE((SELECT array_agg(rp.permission) FROM role_permissions rp
+                 WHERE rp.org_id = m.org_id AND rp.role_id = m.role_id), '{}') AS permissions
+FROM users u
+LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id AND m.status = 'active'
+LEFT JOIN organizations o ON o.id = m.org_id
+LEFT JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+WHERE u.id = $1";
+
+fn load_auth_row(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<AuthRow>> {
+    diesel::sql_query(AUTH_QUERY)
+        .bind::<SqlUuid, _>(user_id)
+        .get_result(conn)
+        .optional()
+}
+
+/// Loads who `user_id` is; an active org is chosen if theirs is gone (removed, banned).
+fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionId>) -> Result<Option<Auth>, AppError> {
+    let Some(mut row) = load_auth_row(conn, user_id)? else { return Ok(None) };
+    if row.user_status != "active" {
+        return Ok(None);
+    }
+    if row.membership_id.is_none() {
+        let other: Option<OrgId> = memberships::table
+            .inner_join(organizations::table)
+            .filter(memberships::user_id.eq(user_id))
+            .filter(memberships::status.eq("active"))
+            .order((organizations::status.asc(), memberships::created_at.asc()))
+            .select(memberships::org_id)
+            .first(conn)
+            .optional()?;
+        if let Some(org_id) = other {
+            diesel::update(users::table.find(user_id))
+                .set(users::active_org_id.eq(org_id))
+                .execute(conn)?;
+            if let Some(reloaded) = load_auth_row(conn, user_id)? {
+                row = reloaded;
+            }
+        }
+    }
+    let user = CurrentUser {
+        id: row.user_id,
+        email: row.email,
+        name: row.name,
+        display_id: row.display_id,
+        is_platform_owner: row.is_platform_owner,
+        session_id,
+    };
+    let org = match (row.org_id, row.membership_id, row.role_id) {
+        (Some(org_id), Some(membership_id), Some(role_id)) => {
+            if row.org_status.as_deref() == Some("suspended") {
+                Err(NoOrg::Suspended)
+            } else {
+                Ok(OrgContext {
+                    user: user.clone(),
+                    org_id,
+                    org_name: row.org_name.unwrap_or_default(),
+                    brand_color: row.brand_color.unwrap_or_default(),
+                    membership_id,
+                    role_id,
+                    role_key: row.role_key,
+                    role_name: row.role_name.unwrap_or_default(),
+                    power: row.power.unwrap_or(0),
+                    client_id: row.client_id,
+                    permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
+                })
+            }
+        }
+        _ => Err(NoOrg::NoMembership),
+    };
+    Ok(Some(Auth { user, org }))
+}
+
+fn unauthorized(req: &HttpRequest) -> AppError {
+    // Only a page the user was trying to see is worth returning to.
+    let next = (req.method() == Method::GET)
+        .then(|| match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{q}", req.path()),
+        })
+        .filter(|p| p != "/dashboard");
+    AppError::Unauthorized { next }
+}
+
+/// Resolves (once per request) who is signed in. `Ok(None)`: nobody.
+pub async fn auth_of(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
+    if let Some(cached) = req.extensions().get::<Option<Auth>>() {
+        return Ok(cached.clone());
+    }
+    let session = TypedSession::of(req);
+    let auth = match session.user_id() {
+        None => None,
+        Some(user_id) => {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let session_id = session.session_id();
+            let auth = db::run(&state.pool, move |conn| resolve(conn, user_id, session_id)).await?;
+            if auth.is_none() {
+                // Deleted, suspended or banned since sign-in: the session ends now.
+                session.log_out();
+            }
+            auth
+        }
+    };
+    req.extensions_mut().insert(auth.clone());
+    Ok(auth)
+}
+
+pub async fn current_user(req: &HttpRequest) -> Result<CurrentUser, AppError> {
+    match auth_of(req).await? {
+        Some(auth) => Ok(auth.user),
+        None => Err(unauthorized(req)),
+    }
+}
+
+pub async fn org_context(req: &HttpRequest) -> Result<OrgContext, AppError> {
+    match auth_of(req).await? {
+        None => Err(unauthorized(req)),
+        Some(Auth { org: Ok(ctx), .. }) => Ok(ctx),
+        Some(Auth { org: Err(NoOrg::Suspended), .. }) => Err(AppError::OrgSuspended),
+        Some(Auth { org: Err(NoOrg::NoMembership), .. }) => Err(AppError::NoOrganization),
+    }
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { current_user(&req).await })
+    }
+}
+
+impl FromRequest for OrgContext {
+    type Error = AppError;
+    type Future = LocalBoxFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { org_context(&req).await })
+    }
+}

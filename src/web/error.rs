@@ -1,0 +1,200 @@
+//! One error type for every handler, and the policy of what the user sees:
+//!
+//! | error | status | page | logged |
+//! |---|---|---|---|
+//! | `BadRequest` | 400 | the message | no |
+//! | `Unauthorized` | 303 to /login (htmx: `HX-Redirect`) | — | no |
+//! | `Forbidden` | 403 | "you do not have access" | no |
+//! | `OrgSuspended`, `NoOrganization` | 403 | why, and what to do | no |
+//! | `Csrf` | 403 | "the form expired, reload" | warn |
+//! | `NotFound`, Diesel `NotFound` | 404 | "not found" — also for other tenants' records | no |
+//! | `PayloadTooLarge` | 413 | the limit | no |
+//! | `RateLimited` | 429 + `Retry-After` | wait time | no |
+//! | `Unavailable`, pool errors | 503 | "try again shortly" | error |
+//! | `Internal`, other Diesel errors | 500 | generic, never internals | error |
+//!
+//! Forms with invalid fields are not errors: handlers re-render the form with 400.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not signed in")]
+    Unauthorized { next: Option<String> },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("organization suspended")]
+    OrgSuspended,
+    #[error("no organization")]
+    NoOrganization,
+    #[error("csrf check failed: {0}")]
+    Csrf(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub asset: &'a crate::web::assets::Assets,
+}
+
+impl ErrorPage<'_> {
+    pub fn for_status(status: StatusCode) -> (&'static str, &'static str) {
+        match status.as_u16() {
+            400 => ("Something in the request was not right", "Please go back, check what you entered and try again."),
+            401 => ("Please sign in", "You need to sign in to see this page."),
+            402 => ("Plan limit reached", "Your plan does not include more of this. An owner can upgrade the plan."),
+            403 => ("You do not have access", "Your role does not allow this. Ask an administrator of your organization if you need it."),
+            404 => ("Page not found", "There is nothing here. It may have been removed, or the link may be wrong."),
+            405 => ("Not allowed", "This address does not accept that kind of request."),
+            413 => ("Too large", "What you sent is larger than we accept."),
+            415 => ("Unsupported form", "The form was sent in a format we do not accept."),
+            429 => ("Slow down", "Too many requests from your address. Please wait a moment and try again."),
+            503 => ("We will be right back", "The service is briefly unavailable. Please try again in a few seconds."),
+            _ => ("Something went wrong", "An unexpected error happened on our side. It has been logged; please try again."),
+        }
+    }
+}
+
+/// Renders the error page for `status`, with an optional specific message.
+pub fn error_response(status: StatusCode, message: Option<&str>) -> HttpResponse {
+    let (title, default_message) = ErrorPage::for_status(status);
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message: message.unwrap_or(default_message),
+        asset: crate::web::assets::assets(),
+    };
+    let body = page.render().unwrap_or_else(|_| title.to_string());
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::SEE_OTHER,
+            AppError::Forbidden | AppError::Csrf(_) | AppError::OrgSuspended | AppError::NoOrganization => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Unauthorized { next } => {
+                let location = match next {
+                    Some(next) => format!("/login?next={}", url_encode(next)),
+                    None => "/login".to_string(),
+                };
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location.clone()))
+                    .insert_header(("HX-Redirect", location))
+                    .finish()
+            }
+            AppError::BadRequest(message) => error_response(StatusCode::BAD_REQUEST, Some(message)),
+            AppError::Csrf(reason) => {
+                tracing::warn!(reason, "CSRF check failed");
+                error_response(
+                    StatusCode::FORBIDDEN,
+                    Some("This form has expired or did not come from this site. Go back, reload the page and try again."),
+                )
+            }
+            AppError::PayloadTooLarge { limit } => error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some(&format!(
+                    "What you sent is larger than the {} we accept here.",
+                    human_bytes(*limit)
+                )),
+            ),
+            AppError::RateLimited { retry_after_secs } => {
+                let mut response = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(&format!(
+                        "Too many requests from your address. Please wait {} and try again.",
+                        plural(*retry_after_secs, "second")
+                    )),
+                );
+                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+            AppError::Unavailable(reason) => {
+                tracing::error!(reason, "service unavailable");
+                error_response(StatusCode::SERVICE_UNAVAILABLE, None)
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+            AppError::OrgSuspended => error_response(
+                StatusCode::FORBIDDEN,
+                Some("This organization has been suspended. Its owner can contact support to reactivate it."),
+            ),
+            AppError::NoOrganization => error_response(
+                StatusCode::FORBIDDEN,
+                Some("You are not an active member of any organization. Ask an administrator for an invitation."),
+            ),
+            AppError::Forbidden | AppError::NotFound => error_response(self.status_code(), None),
+        }
+    }
+}
+
+pub fn plural(n: u64, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+pub fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 {
+        format!("{} MB", n / (1024 * 1024))
+    } else if n >= 1024 {
+        format!("{} kB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+pub fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -1,0 +1,114 @@
+//! What every full page shares: title, CSRF token, flash message, static assets,
+//! and for signed-in users the header and the navigation their permissions allow.
+
+use actix_web::HttpRequest;
+
+use crate::team::Permission;
+use crate::web::assets::{Assets, assets};
+use crate::web::auth::{CurrentUser, OrgContext};
+use crate::web::csrf;
+use crate::web::flash::{self, Flash};
+
+pub struct Layout {
+    pub title: String,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub asset: &'static Assets,
+    pub nav: Option<Nav>,
+}
+
+pub struct Nav {
+    pub user_name: String,
+    pub user_email: String,
+    pub initials: String,
+    pub org_name: Option<String>,
+    pub role_name: Option<String>,
+    pub brand_css: String,
+    pub items: Vec<NavItem>,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+/// The main navigation, in order. An item shows when the role may open its page.
+const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
+    ("/dashboard", "Dashboard", "home", None),
+];
+
+pub const DEFAULT_BRAND: &str = "#4f46e5";
+
+fn initials(name: &str) -> String {
+    let letters: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect();
+    if letters.is_empty() { "?".into() } else { letters.to_uppercase() }
+}
+
+pub fn brand_css_url(color: &str) -> String {
+    format!("/brand.css?c={}", color.trim_start_matches('#'))
+}
+
+impl Layout {
+    /// A page for anyone (sign-up, login).
+    pub fn public(req: &HttpRequest, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            csrf: csrf::token(req),
+            flash: flash::take(req),
+            asset: assets(),
+            nav: None,
+        }
+    }
+
+    /// A page for a signed-in user outside any organization's pages (profile).
+    pub fn user(req: &HttpRequest, user: &CurrentUser, org: Option<&OrgContext>, title: impl Into<String>) -> Layout {
+        let mut layout = Layout::public(req, title);
+        let items = org
+            .map(|ctx| {
+                NAV.iter()
+                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p)))
+                    .map(|(href, label, icon, _)| NavItem { href, label, icon, active: false })
+                    .collect()
+            })
+            .unwrap_or_default();
+        layout.nav = Some(Nav {
+            user_name: user.name.clone(),
+            user_email: user.email.clone(),
+            initials: initials(&user.name),
+            org_name: org.map(|o| o.org_name.clone()),
+            role_name: org.map(|o| o.role_name.clone()),
+            brand_css: brand_css_url(org.map(|o| o.brand_color.as_str()).unwrap_or(DEFAULT_BRAND)),
+            items,
+        });
+        layout
+    }
+
+    /// A page of the organization, with `active` highlighted in the navigation.
+    pub fn member(req: &HttpRequest, ctx: &OrgContext, title: impl Into<String>, active: &str) -> Layout {
+        let mut layout = Layout::user(req, &ctx.user, Some(ctx), title);
+        if let Some(nav) = layout.nav.as_mut() {
+            for item in &mut nav.items {
+                item.active = item.href == active;
+            }
+        }
+        layout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_take_the_first_letters_of_two_words() {
+        assert_eq!(initials("ana maría lópez"), "AM");
+        assert_eq!(initials("Zoë"), "Z");
+        assert_eq!(initials("  "), "?");
+    }
+}

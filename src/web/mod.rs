@@ -1,0 +1,34 @@
+//! HTTP plumbing shared by every domain: errors, CSRF, cookies, flash messages,
+//! forms, rate limits, security headers, auth extractors and route policies.
+
+pub mod assets;
+pub mod auth;
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod flash;
+pub mod form;
+pub mod htmx;
+pub mod layout;
+pub mod rate_limit;
+pub mod request_meta;
+pub mod routes;
+pub mod session;
+
+pub use error::AppError;
+pub use form::Form;
+pub mod time;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+
+/// Renders a template with any status: a form with errors is a 400 page.
+pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> Result<HttpResponse, AppError> {
+    let body = template
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(body))
+}

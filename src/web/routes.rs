@@ -1,0 +1,93 @@
+//! Route registration that names each route's access policy. Every domain declares its
+//! routes with [`routes!`]; the policy is enforced before the handler runs, and the
+//! same table drives the route-table test (tests/it/routes.rs).
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, Handler, Responder, web};
+
+use crate::team::Permission;
+use crate::web::auth::{current_user, org_context};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user, with or without an organization.
+    SignedIn,
+    /// Any active member of the user's active organization.
+    Member,
+    /// A member whose role has this permission.
+    Permission(Permission),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RouteEntry {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+async fn enforce(
+    access: Access,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match access {
+        Access::Public => {}
+        Access::SignedIn => {
+            current_user(req.request()).await?;
+        }
+        Access::Member => {
+            org_context(req.request()).await?;
+        }
+        Access::Permission(p) => {
+            org_context(req.request()).await?.require(p)?;
+        }
+    }
+    next.call(req).await
+}
+
+/// Registers one route behind its access check.
+pub fn add<F, Args>(cfg: &mut web::ServiceConfig, entry: RouteEntry, handler: F)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::GET);
+    let access = entry.access;
+    cfg.route(
+        entry.path,
+        web::method(method)
+            .to(handler)
+            .wrap(from_fn(move |req, next| enforce(access, req, next))),
+    );
+}
+
+/// `routes! { GET "/path" => Access::Public, handler; … }` defines the module's
+/// `ROUTES` table and `routes(cfg)` that registers them.
+macro_rules! routes {
+    ($($method:ident $path:literal => $access:expr, $handler:path;)*) => {
+        pub const ROUTES: &[$crate::web::routes::RouteEntry] = &[
+            $($crate::web::routes::RouteEntry {
+                method: stringify!($method),
+                path: $path,
+                access: $access,
+            }),*
+        ];
+
+        pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+            let mut entries = ROUTES.iter();
+            $(
+                if let Some(entry) = entries.next() {
+                    $crate::web::routes::add(cfg, *entry, $handler);
+                }
+            )*
+        }
+    };
+}
+pub(crate) use routes;

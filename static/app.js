@@ -1,0 +1,18 @@
+// Client Hub: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  // Copy buttons: <button data-copy="text">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+  // Close the user menu after a boosted navigation.
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) { d.removeAttribute("open"); });
+  });
+})();
