@@ -89,14 +89,35 @@ pub struct DemoSettings {
     pub seed_on_first_start: bool,
 }
 
+/// The conventional variables, which override every other layer.
+const CONVENTIONAL_VARIABLES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("HOST", "server.host"),
+    ("PORT", "server.port"),
+    ("APP_URL", "server.app_url"),
+    ("SMTP_URL", "mail.smtp_url"),
+    ("DATA_DIR", "data.dir"),
+    ("SECRET_KEY", "security.secret_key"),
+];
+
 impl Settings {
     /// Loads the layered settings from `config_dir` and the process environment.
     pub fn load(config_dir: &Path) -> anyhow::Result<Settings> {
         let env = std::env::var("CLIENTHUB_ENV").unwrap_or_else(|_| "development".into());
+        Self::load_layers(config_dir, &env, true)
+    }
+
+    /// The files of `env` only, without the process environment (for tests).
+    pub fn load_files(config_dir: &Path, env: &str) -> anyhow::Result<Settings> {
+        Self::load_layers(config_dir, env, false)
+    }
+
+    fn load_layers(config_dir: &Path, env: &str, use_environment: bool) -> anyhow::Result<Settings> {
         let mut builder = config::Config::builder()
             .add_source(config::File::from(config_dir.join("default.toml")))
-            .add_source(config::File::from(config_dir.join(format!("{env}.toml"))).required(false))
-            .add_source(
+            .add_source(config::File::from(config_dir.join(format!("{env}.toml"))).required(false));
+        if use_environment {
+            builder = builder.add_source(
                 config::Environment::with_prefix("CLIENTHUB")
                     .prefix_separator("__")
                     .separator("__")
@@ -104,17 +125,11 @@ impl Settings {
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies"),
             );
-        for (var, key) in [
-            ("DATABASE_URL", "database.url"),
-            ("HOST", "server.host"),
-            ("PORT", "server.port"),
-            ("APP_URL", "server.app_url"),
-            ("SMTP_URL", "mail.smtp_url"),
-            ("DATA_DIR", "data.dir"),
-            ("SECRET_KEY", "security.secret_key"),
-        ] {
+        }
+        let conventional = if use_environment { CONVENTIONAL_VARIABLES } else { &[] };
+        for (var, key) in conventional {
             if let Ok(value) = std::env::var(var) {
-                builder = builder.set_override(key, value)?;
+                builder = builder.set_override(*key, value)?;
             }
         }
         let settings: Settings = builder

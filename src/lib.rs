@@ -72,6 +72,10 @@ impl Application {
         Ok(Application { port, server })
     }
 
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

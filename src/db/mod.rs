@@ -51,7 +51,9 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPo
         .connection_customizer(Box::new(SessionDefaults {
             statement_timeout_ms: settings.statement_timeout_ms,
         }))
-        .build(manager)?;
+        // Built without waiting for a connection, so the app starts (and /ready says 503)
+        // while PostgreSQL is down, and recovers by itself when it returns.
+        .build_unchecked(manager);
     Ok(pool)
 }
 

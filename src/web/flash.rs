@@ -64,8 +64,9 @@ impl Flash {
 /// A 303 to `location` that shows `flash` on the next page. htmx follows it too.
 pub fn redirect_with(req: &HttpRequest, location: &str, flash: Flash) -> HttpResponse {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        // Percent-encoded: cookie values may not hold spaces, commas or semicolons.
-        let value = format!("{}:{}", flash.level.code(), crate::web::error::url_encode(&flash.text));
+        // Hex: cookie values may not hold spaces or semicolons, and actix decodes
+        // percent-escapes before the signature is checked.
+        let value = format!("{}:{}", flash.level.code(), hex::encode(flash.text.as_bytes()));
         let cookie = Cookie::build(COOKIE, value)
             .path("/")
             .http_only(true)
@@ -90,6 +91,6 @@ pub fn take(req: &HttpRequest) -> Option<Flash> {
     jar.add_original(cookie);
     let value = jar.signed(&state.cookie_key).get(COOKIE)?.value().to_string();
     let (code, text) = value.split_once(':')?;
-    let text = percent_encoding::percent_decode_str(text).decode_utf8().ok()?.into_owned();
+    let text = String::from_utf8(hex::decode(text).ok()?).ok()?;
     Some(Flash { level: Level::parse(code)?, text })
 }

@@ -1,0 +1,105 @@
+//! The route table: every registered route has the access policy SPEC gives it, and
+//! that policy holds for every role (anonymous, Owner, Admin, Member, Client).
+//! A new route fails this test until it is added here.
+
+use clienthub::team::Permission;
+use clienthub::team::roles::BuiltinRole;
+use clienthub::web::routes::Access;
+
+use crate::support::*;
+
+/// SPEC §7, as far as it is built.
+const EXPECTED: &[(&str, &str, Access)] = &[
+    ("GET", "/health", Access::Public),
+    ("GET", "/ready", Access::Public),
+    ("GET", "/signup", Access::Public),
+    ("POST", "/signup", Access::Public),
+    ("GET", "/login", Access::Public),
+    ("POST", "/login", Access::Public),
+    ("POST", "/logout", Access::SignedIn),
+    ("GET", "/profile", Access::SignedIn),
+    ("POST", "/profile/password", Access::SignedIn),
+    ("POST", "/profile/sessions/{id}/revoke", Access::SignedIn),
+    ("POST", "/profile/sessions/revoke-others", Access::SignedIn),
+    ("GET", "/", Access::Public),
+    ("GET", "/dashboard", Access::Member),
+];
+
+/// Success of these routes is itself a trip to the login page.
+const SIGN_OUT_ROUTES: &[&str] = &["/logout"];
+
+#[test]
+fn every_registered_route_has_the_policy_spec_gives_it() {
+    let mut registered: Vec<String> =
+        clienthub::routes::all().iter().map(|r| format!("{} {} {:?}", r.method, r.path, r.access)).collect();
+    let mut expected: Vec<String> = EXPECTED.iter().map(|(m, p, a)| format!("{m} {p} {a:?}")).collect();
+    registered.sort();
+    expected.sort();
+    assert_eq!(registered, expected);
+}
+
+fn allowed(access: Access, role: Option<BuiltinRole>) -> bool {
+    match (access, role) {
+        (Access::Public, _) => true,
+        (_, None) => false,
+        (Access::SignedIn | Access::Member, Some(_)) => true,
+        (Access::Permission(p), Some(role)) => role.default_permissions().contains(p),
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", &uuid::Uuid::now_v7().to_string())
+}
+
+#[tokio::test]
+async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
+    let app = TestApp::spawn().await;
+    let roles: [(Option<BuiltinRole>, Option<&str>); 5] = [
+        (None, None),
+        (Some(BuiltinRole::Owner), Some(OWNER)),
+        (Some(BuiltinRole::Admin), Some(ADMIN)),
+        (Some(BuiltinRole::Member), Some(MEMBER)),
+        (Some(BuiltinRole::Client), Some(CLIENT)),
+    ];
+    for route in clienthub::routes::all() {
+        for (role, email) in roles {
+            // A fresh session each time: some routes end the session they run in.
+            let client = match email {
+                Some(email) => app.login(email).await,
+                None => app.client(),
+            };
+            let path = concrete(route.path);
+            let res = match route.method {
+                "GET" => client.get(&path).await,
+                _ => client.post_form(&path, &[]).await,
+            };
+            let to_login = res.status == 303 && res.location().is_some_and(|l| l.starts_with("/login"));
+            let who = format!("{} {} as {role:?}", route.method, route.path);
+            if allowed(route.access, role) {
+                assert_ne!(res.status, 403, "{who} should be allowed");
+                if !SIGN_OUT_ROUTES.contains(&route.path) && route.access != Access::Public {
+                    assert!(!to_login, "{who} should not be sent to login");
+                }
+            } else if role.is_none() {
+                assert!(to_login, "{who} should be sent to login, got {}", res.status);
+            } else {
+                assert_eq!(res.status, 403, "{who} should be forbidden");
+                assert!(res.body.contains("You do not have access"), "{who} shows the 403 page");
+            }
+        }
+    }
+}
+
+#[test]
+fn built_in_roles_carry_the_spec_permissions() {
+    use Permission::*;
+    assert_eq!(BuiltinRole::Owner.default_permissions().iter().count(), 26);
+    assert_eq!(BuiltinRole::Admin.default_permissions().iter().count(), 26);
+    let member: Vec<_> = BuiltinRole::Member.default_permissions().iter().collect();
+    assert_eq!(
+        member,
+        vec![ViewTeam, ViewClients, ViewProjects, CreateProject, EditProject, ManageTasks, ViewFiles, UploadFiles, ViewInvoices, ViewQuotations, UseChat]
+    );
+    let client: Vec<_> = BuiltinRole::Client.default_permissions().iter().collect();
+    assert_eq!(client, vec![ViewProjects, ViewFiles, ViewInvoices, ViewQuotations, UseChat]);
+}
