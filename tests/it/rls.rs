@@ -42,7 +42,6 @@ async fn a_tenant_transaction_sees_only_its_own_rows_without_any_where_clause() 
     let app = TestApp::spawn().await;
     let mut conn = app.conn();
     let (org_a, user_a) = org_of(&mut conn, OWNER);
-    let (org_b, _) = org_of(&mut conn, OTHER_OWNER);
     let a = Tenant { org_id: org_a, user_id: user_a, client_id: None };
 
     // Outside a tenant transaction the app's own role sees both organizations.

@@ -130,7 +130,7 @@ pub struct TestApp {
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     // Dropped last: the database goes when the test ends.
-    pub db: TestDb,
+    _db: TestDb,
 }
 
 impl TestApp {
@@ -172,7 +172,7 @@ impl TestApp {
         let (port, handle) = rx.recv().unwrap();
         let mut settings = settings;
         settings.server.app_url = format!("http://127.0.0.1:{port}");
-        TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, db }
+        TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, _db: db }
     }
 
     pub fn seed(&self) {
@@ -209,12 +209,6 @@ impl TestApp {
     }
     pub async fn member(&self) -> Client {
         self.login(MEMBER).await
-    }
-    pub async fn client_user(&self) -> Client {
-        self.login(CLIENT).await
-    }
-    pub async fn other_org_owner(&self) -> Client {
-        self.login(OTHER_OWNER).await
     }
 
     pub fn count(&self, table: &str) -> i64 {
