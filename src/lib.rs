@@ -50,20 +50,31 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server.
     pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Application> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let port = listener.local_addr()?.port();
         let cookie_key = cookie_key(&settings)?;
-        let limiters = Arc::new(Limiters::new(&settings.rate_limit, &settings.server.trusted_proxies)?);
+        let limiters = Arc::new(Limiters::new(
+            &settings.rate_limit,
+            &settings.server.trusted_proxies,
+        )?);
         let store = PgSessionStore::new(
             pool.clone(),
             chrono::Duration::minutes(settings.security.session_idle_minutes),
             chrono::Duration::hours(settings.security.session_absolute_hours),
         );
         let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             n => n,
         };
-        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key });
+        let state = actix_web::web::Data::new(AppState {
+            settings: Arc::new(settings),
+            pool,
+            cookie_key,
+        });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
             .shutdown_timeout(20)
@@ -110,7 +121,9 @@ pub fn app(
         .cookie_path("/".into())
         .session_lifecycle(
             PersistentSession::default()
-                .session_ttl(actix_web::cookie::time::Duration::hours(settings.security.session_absolute_hours))
+                .session_ttl(actix_web::cookie::time::Duration::hours(
+                    settings.security.session_absolute_hours,
+                ))
                 .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
         )
         .build();
@@ -119,21 +132,41 @@ pub fn app(
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
         .add((header::CACHE_CONTROL, "no-store"));
     if https {
-        headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
+        headers = headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
     }
     App::new()
         .app_data(state)
-        .app_data(actix_web::web::PathConfig::default().error_handler(|_, _| crate::web::error::AppError::NotFound.into()))
-        .app_data(actix_web::web::QueryConfig::default().error_handler(|_, _| {
-            crate::web::error::AppError::BadRequest("The address has a parameter we could not read.".into()).into()
-        }))
-        .route("/static/{name}", actix_web::web::get().to(crate::web::assets::serve))
-        .route("/brand.css", actix_web::web::get().to(crate::web::assets::brand_css))
+        .app_data(
+            actix_web::web::PathConfig::default()
+                .error_handler(|_, _| crate::web::error::AppError::NotFound.into()),
+        )
+        .app_data(
+            actix_web::web::QueryConfig::default().error_handler(|_, _| {
+                crate::web::error::AppError::BadRequest(
+                    "The address has a parameter we could not read.".into(),
+                )
+                .into()
+            }),
+        )
+        .route(
+            "/static/{name}",
+            actix_web::web::get().to(crate::web::assets::serve),
+        )
+        .route(
+            "/brand.css",
+            actix_web::web::get().to(crate::web::assets::brand_css),
+        )
         .service(
             actix_web::web::scope("")
                 .wrap(from_fn(crate::web::csrf::protect))
@@ -144,7 +177,9 @@ pub fn app(
                 .wrap(actix_governor::Governor::new(&limiters.read))
                 .configure(routes::configure),
         )
-        .default_service(actix_web::web::to(|| async { Err::<HttpResponse, _>(crate::web::error::AppError::NotFound) }))
+        .default_service(actix_web::web::to(|| async {
+            Err::<HttpResponse, _>(crate::web::error::AppError::NotFound)
+        }))
         .wrap(ErrorHandlers::new().default_handler(error_page))
         .wrap(headers)
         .wrap(TracingLogger::default())
@@ -152,7 +187,9 @@ pub fn app(
 
 /// Gives an HTML error page to error responses that have none (a 405 from routing,
 /// a 500 from a middleware), so no plain-text or empty error reaches a user.
-fn error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn error_page<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -169,7 +206,9 @@ fn error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::R
             page.headers_mut().insert(name, value.clone());
         }
     }
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, page).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, page).map_into_right_body(),
+    ))
 }
 
 /// The key that signs and encrypts cookies: SECRET_KEY, else one generated once and kept
@@ -178,7 +217,10 @@ fn cookie_key(settings: &Settings) -> anyhow::Result<Key> {
     let configured = settings.security.secret_key.trim();
     if !configured.is_empty() {
         let bytes = hex::decode(configured).unwrap_or_else(|_| configured.as_bytes().to_vec());
-        anyhow::ensure!(bytes.len() >= 64, "SECRET_KEY must be at least 64 bytes (128 hex characters)");
+        anyhow::ensure!(
+            bytes.len() >= 64,
+            "SECRET_KEY must be at least 64 bytes (128 hex characters)"
+        );
         return Ok(Key::from(&bytes));
     }
     let path = settings.data.dir.join("secret_key");
@@ -214,5 +256,8 @@ fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }

@@ -9,7 +9,11 @@ use clienthub::db::{self, embedded::EmbeddedPostgres};
 use clienthub::{Application, demo, init_tracing};
 
 #[derive(Parser)]
-#[command(name = "clienthub", version, about = "Client Hub: the client hub for agencies")]
+#[command(
+    name = "clienthub",
+    version,
+    about = "Client Hub: the client hub for agencies"
+)]
 struct Cli {
     /// Folder holding default.toml and {CLIENTHUB_ENV}.toml.
     #[arg(long, default_value = "config", env = "CLIENTHUB_CONFIG_DIR")]
@@ -38,7 +42,10 @@ fn main() -> anyhow::Result<()> {
     } else {
         None
     };
-    let url = embedded.as_ref().map(|pg| pg.url.clone()).unwrap_or_else(|| settings.database.url.clone());
+    let url = embedded
+        .as_ref()
+        .map(|pg| pg.url.clone())
+        .unwrap_or_else(|| settings.database.url.clone());
     let result = run(cli.command.unwrap_or(Command::Serve), settings, &url);
     if let Some(pg) = embedded {
         pg.stop();
@@ -55,7 +62,10 @@ fn run(command: Command, settings: Settings, url: &str) -> anyhow::Result<()> {
     }
     match command {
         Command::Migrate => {
-            println!("Database is up to date ({} migrations applied now).", applied.len());
+            println!(
+                "Database is up to date ({} migrations applied now).",
+                applied.len()
+            );
             Ok(())
         }
         Command::SeedDemo => {

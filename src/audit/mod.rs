@@ -1,7 +1,7 @@
 //! The audit log: every sensitive action, written in the same transaction as the action.
 
-use diesel::prelude::*;
 use diesel::pg::PgConnection;
+use diesel::prelude::*;
 
 use crate::db::ids::{AuditLogId, OrgId, UserId};
 use crate::db::schema::audit_logs;
@@ -65,7 +65,11 @@ struct NewAuditLog<'a> {
     metadata: &'a serde_json::Value,
 }
 
-pub fn record(conn: &mut PgConnection, meta: &RequestMeta, event: AuditEvent<'_>) -> QueryResult<()> {
+pub fn record(
+    conn: &mut PgConnection,
+    meta: &RequestMeta,
+    event: AuditEvent<'_>,
+) -> QueryResult<()> {
     diesel::insert_into(audit_logs::table)
         .values(NewAuditLog {
             id: AuditLogId::new(),

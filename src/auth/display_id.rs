@@ -21,7 +21,11 @@ mod tests {
             let id = super::generate();
             assert_eq!(id.len(), 9);
             assert!(id.starts_with("CH-"));
-            assert!(id[3..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+            assert!(
+                id[3..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            );
             assert!(!id[3..].contains(['I', 'L', 'O', 'U']));
         }
     }

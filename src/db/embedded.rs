@@ -31,9 +31,15 @@ impl EmbeddedPostgres {
         let pgdata = data_dir.canonicalize()?.join("postgres");
         let socket_dir = pgdata.to_string_lossy().into_owned();
         if socket_dir.len() > MAX_SOCKET_DIR_LEN {
-            bail!("DATA_DIR path is too long for a Unix socket ({socket_dir}); use a shorter DATA_DIR");
+            bail!(
+                "DATA_DIR path is too long for a Unix socket ({socket_dir}); use a shorter DATA_DIR"
+            );
         }
-        let run_as = if running_as_root()? { Some("postgres") } else { None };
+        let run_as = if running_as_root()? {
+            Some("postgres")
+        } else {
+            None
+        };
         let pg = EmbeddedPostgres {
             url: format!("postgresql://{DB_USER}@/{DB_NAME}?host={socket_dir}"),
             bin_dir,
@@ -87,9 +93,16 @@ impl EmbeddedPostgres {
         }
         tracing::info!(pgdata = %self.pgdata.display(), "initializing a private PostgreSQL cluster");
         let mut cmd = self.command("initdb");
-        cmd.arg("-D")
-            .arg(&self.pgdata)
-            .args(["-U", DB_USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"]);
+        cmd.arg("-D").arg(&self.pgdata).args([
+            "-U",
+            DB_USER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ]);
         self.run(cmd, "initdb")
     }
 
@@ -133,7 +146,9 @@ impl EmbeddedPostgres {
 
     pub fn stop(&self) {
         let mut cmd = self.command("pg_ctl");
-        cmd.arg("-D").arg(&self.pgdata).args(["-m", "fast", "-w", "stop"]);
+        cmd.arg("-D")
+            .arg(&self.pgdata)
+            .args(["-m", "fast", "-w", "stop"]);
         match self.run(cmd, "pg_ctl stop") {
             Ok(()) => tracing::info!("private PostgreSQL stopped"),
             Err(e) => tracing::warn!(error = %e, "stopping the private PostgreSQL"),
@@ -152,10 +167,10 @@ fn find_bin_dir() -> anyhow::Result<PathBuf> {
             let candidate = dir.join("pg_ctl");
             if candidate.is_file() {
                 let resolved = candidate.canonicalize().unwrap_or(candidate);
-                if let Some(parent) = resolved.parent() {
-                    if parent.join("initdb").is_file() {
-                        return Ok(parent.to_path_buf());
-                    }
+                if let Some(parent) = resolved.parent()
+                    && parent.join("initdb").is_file()
+                {
+                    return Ok(parent.to_path_buf());
                 }
             }
         }

@@ -4,9 +4,9 @@
 //! security scopes every statement to that organization, even one without
 //! `WHERE org_id`.
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::Connection;
 
 use super::ids::{ClientId, OrgId, UserId};
 

@@ -1,7 +1,7 @@
 //! Organization queries. Each runs inside the tenant transaction of the organization.
 
-use diesel::prelude::*;
 use diesel::pg::PgConnection;
+use diesel::prelude::*;
 
 use crate::db::ids::{MembershipId, OrgId, RoleId, UserId};
 use crate::db::schema::{memberships, organizations, role_permissions, roles};
@@ -68,7 +68,11 @@ pub fn provision(
         let permissions: Vec<_> = builtin
             .default_permissions()
             .iter()
-            .map(|p| NewRolePermission { org_id, role_id, permission: p.key() })
+            .map(|p| NewRolePermission {
+                org_id,
+                role_id,
+                permission: p.key(),
+            })
             .collect();
         diesel::insert_into(role_permissions::table)
             .values(&permissions)
@@ -81,15 +85,29 @@ pub fn provision(
     add_member(conn, org_id, owner, role_id)
 }
 
-pub fn add_member(conn: &mut PgConnection, org_id: OrgId, user_id: UserId, role_id: RoleId) -> QueryResult<()> {
+pub fn add_member(
+    conn: &mut PgConnection,
+    org_id: OrgId,
+    user_id: UserId,
+    role_id: RoleId,
+) -> QueryResult<()> {
     diesel::insert_into(memberships::table)
-        .values(NewMembership { id: MembershipId::new(), org_id, user_id, role_id })
+        .values(NewMembership {
+            id: MembershipId::new(),
+            org_id,
+            user_id,
+            role_id,
+        })
         .execute(conn)
         .map(|_| ())
 }
 
 /// The id of a built-in role of the organization.
-pub fn builtin_role_id(conn: &mut PgConnection, org_id: OrgId, role: BuiltinRole) -> QueryResult<RoleId> {
+pub fn builtin_role_id(
+    conn: &mut PgConnection,
+    org_id: OrgId,
+    role: BuiltinRole,
+) -> QueryResult<RoleId> {
     roles::table
         .filter(roles::org_id.eq(org_id))
         .filter(roles::key.eq(role.key()))

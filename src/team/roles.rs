@@ -45,11 +45,24 @@ impl BuiltinRole {
         match self {
             Self::Owner | Self::Admin => PermissionSet::all(),
             Self::Member => PermissionSet::from_iter([
-                ViewTeam, ViewClients, ViewProjects, CreateProject, EditProject, ManageTasks,
-                ViewFiles, UploadFiles, ViewInvoices, ViewQuotations, UseChat,
+                ViewTeam,
+                ViewClients,
+                ViewProjects,
+                CreateProject,
+                EditProject,
+                ManageTasks,
+                ViewFiles,
+                UploadFiles,
+                ViewInvoices,
+                ViewQuotations,
+                UseChat,
             ]),
             Self::Client => PermissionSet::from_iter([
-                ViewProjects, ViewFiles, ViewInvoices, ViewQuotations, UseChat,
+                ViewProjects,
+                ViewFiles,
+                ViewInvoices,
+                ViewQuotations,
+                UseChat,
             ]),
         }
     }

@@ -46,7 +46,11 @@ pub struct OrgContext {
 
 impl OrgContext {
     pub fn tenant(&self) -> Tenant {
-        Tenant { org_id: self.org_id, user_id: self.user.id, client_id: self.client_id }
+        Tenant {
+            org_id: self.org_id,
+            user_id: self.user.id,
+            client_id: self.client_id,
+        }
     }
 
     pub fn can(&self, p: Permission) -> bool {
@@ -54,7 +58,11 @@ impl OrgContext {
     }
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub fn is_client(&self) -> bool {
@@ -136,8 +144,14 @@ fn load_auth_row(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option
 }
 
 /// Loads who `user_id` is; an active org is chosen if theirs is gone (removed, banned).
-fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionId>) -> Result<Option<Auth>, AppError> {
-    let Some(mut row) = load_auth_row(conn, user_id)? else { return Ok(None) };
+fn resolve(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    session_id: Option<SessionId>,
+) -> Result<Option<Auth>, AppError> {
+    let Some(mut row) = load_auth_row(conn, user_id)? else {
+        return Ok(None);
+    };
     if row.user_status != "active" {
         return Ok(None);
     }
@@ -183,7 +197,9 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
                     role_name: row.role_name.unwrap_or_default(),
                     power: row.power.unwrap_or(0),
                     client_id: row.client_id,
-                    permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
+                    permissions: PermissionSet::from_keys(
+                        row.permissions.iter().map(String::as_str),
+                    ),
                 })
             }
         }
@@ -239,8 +255,14 @@ pub async fn org_context(req: &HttpRequest) -> Result<OrgContext, AppError> {
     match auth_of(req).await? {
         None => Err(unauthorized(req)),
         Some(Auth { org: Ok(ctx), .. }) => Ok(ctx),
-        Some(Auth { org: Err(NoOrg::Suspended), .. }) => Err(AppError::OrgSuspended),
-        Some(Auth { org: Err(NoOrg::NoMembership), .. }) => Err(AppError::NoOrganization),
+        Some(Auth {
+            org: Err(NoOrg::Suspended),
+            ..
+        }) => Err(AppError::OrgSuspended),
+        Some(Auth {
+            org: Err(NoOrg::NoMembership),
+            ..
+        }) => Err(AppError::NoOrganization),
     }
 }
 

@@ -73,17 +73,44 @@ pub struct ErrorPage<'a> {
 impl ErrorPage<'_> {
     pub fn for_status(status: StatusCode) -> (&'static str, &'static str) {
         match status.as_u16() {
-            400 => ("Something in the request was not right", "Please go back, check what you entered and try again."),
+            400 => (
+                "Something in the request was not right",
+                "Please go back, check what you entered and try again.",
+            ),
             401 => ("Please sign in", "You need to sign in to see this page."),
-            402 => ("Plan limit reached", "Your plan does not include more of this. An owner can upgrade the plan."),
-            403 => ("You do not have access", "Your role does not allow this. Ask an administrator of your organization if you need it."),
-            404 => ("Page not found", "There is nothing here. It may have been removed, or the link may be wrong."),
-            405 => ("Not allowed", "This address does not accept that kind of request."),
+            402 => (
+                "Plan limit reached",
+                "Your plan does not include more of this. An owner can upgrade the plan.",
+            ),
+            403 => (
+                "You do not have access",
+                "Your role does not allow this. Ask an administrator of your organization if you need it.",
+            ),
+            404 => (
+                "Page not found",
+                "There is nothing here. It may have been removed, or the link may be wrong.",
+            ),
+            405 => (
+                "Not allowed",
+                "This address does not accept that kind of request.",
+            ),
             413 => ("Too large", "What you sent is larger than we accept."),
-            415 => ("Unsupported form", "The form was sent in a format we do not accept."),
-            429 => ("Slow down", "Too many requests from your address. Please wait a moment and try again."),
-            503 => ("We will be right back", "The service is briefly unavailable. Please try again in a few seconds."),
-            _ => ("Something went wrong", "An unexpected error happened on our side. It has been logged; please try again."),
+            415 => (
+                "Unsupported form",
+                "The form was sent in a format we do not accept.",
+            ),
+            429 => (
+                "Slow down",
+                "Too many requests from your address. Please wait a moment and try again.",
+            ),
+            503 => (
+                "We will be right back",
+                "The service is briefly unavailable. Please try again in a few seconds.",
+            ),
+            _ => (
+                "Something went wrong",
+                "An unexpected error happened on our side. It has been logged; please try again.",
+            ),
         }
     }
 }
@@ -109,9 +136,10 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::SEE_OTHER,
-            AppError::Forbidden | AppError::Csrf(_) | AppError::OrgSuspended | AppError::NoOrganization => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden
+            | AppError::Csrf(_)
+            | AppError::OrgSuspended
+            | AppError::NoOrganization => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -137,7 +165,9 @@ impl ResponseError for AppError {
                 tracing::warn!(reason, "CSRF check failed");
                 error_response(
                     StatusCode::FORBIDDEN,
-                    Some("This form has expired or did not come from this site. Go back, reload the page and try again."),
+                    Some(
+                        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+                    ),
                 )
             }
             AppError::PayloadTooLarge { limit } => error_response(
@@ -170,11 +200,15 @@ impl ResponseError for AppError {
             }
             AppError::OrgSuspended => error_response(
                 StatusCode::FORBIDDEN,
-                Some("This organization has been suspended. Its owner can contact support to reactivate it."),
+                Some(
+                    "This organization has been suspended. Its owner can contact support to reactivate it.",
+                ),
             ),
             AppError::NoOrganization => error_response(
                 StatusCode::FORBIDDEN,
-                Some("You are not an active member of any organization. Ask an administrator for an invitation."),
+                Some(
+                    "You are not an active member of any organization. Ask an administrator for an invitation.",
+                ),
             ),
             AppError::Forbidden | AppError::NotFound => error_response(self.status_code(), None),
         }
@@ -182,7 +216,11 @@ impl ResponseError for AppError {
 }
 
 pub fn plural(n: u64, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 pub fn human_bytes(n: usize) -> String {

@@ -24,7 +24,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 
 /// Renders a template with any status: a form with errors is a 400 page.
-pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> Result<HttpResponse, AppError> {
+pub fn render<T: askama::Template>(
+    status: StatusCode,
+    template: &T,
+) -> Result<HttpResponse, AppError> {
     let body = template
         .render()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a template: {e}")))?;

@@ -48,7 +48,10 @@ impl RequestMeta {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(400).collect());
-        RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent }
+        RequestMeta {
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent,
+        }
     }
 }
 
@@ -68,7 +71,10 @@ mod tests {
 
     fn headers(xff: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_str(xff).unwrap_or(HeaderValue::from_static("")));
+        h.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_str(xff).unwrap_or(HeaderValue::from_static("")),
+        );
         h
     }
 

@@ -33,7 +33,11 @@ fn org_of(conn: &mut PgConnection, email: &str) -> (OrgId, UserId) {
     (OrgId(row.org), UserId(row.id))
 }
 
-fn in_tenant<T>(conn: &mut PgConnection, tenant: Tenant, f: impl FnOnce(&mut PgConnection) -> QueryResult<T>) -> QueryResult<T> {
+fn in_tenant<T>(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
     tenant::transaction(conn, &tenant, f)
 }
 
@@ -42,20 +46,45 @@ async fn a_tenant_transaction_sees_only_its_own_rows_without_any_where_clause() 
     let app = TestApp::spawn().await;
     let mut conn = app.conn();
     let (org_a, user_a) = org_of(&mut conn, OWNER);
-    let a = Tenant { org_id: org_a, user_id: user_a, client_id: None };
+    let a = Tenant {
+        org_id: org_a,
+        user_id: user_a,
+        client_id: None,
+    };
 
     // Outside a tenant transaction the app's own role sees both organizations.
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM organizations"), 2);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM organizations"),
+        2
+    );
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM roles"), 8);
 
     in_tenant(&mut conn, a, |c| {
         assert_eq!(count(c, "SELECT count(*) AS n FROM organizations"), 1);
         assert_eq!(count(c, "SELECT count(*) AS n FROM roles"), 4);
-        assert_eq!(count(c, "SELECT count(*) AS n FROM role_permissions WHERE org_id <> app_org_id()"), 0);
+        assert_eq!(
+            count(
+                c,
+                "SELECT count(*) AS n FROM role_permissions WHERE org_id <> app_org_id()"
+            ),
+            0
+        );
         assert_eq!(count(c, "SELECT count(*) AS n FROM memberships"), 5);
-        assert_eq!(count(c, "SELECT count(*) AS n FROM audit_logs"), count(c, "SELECT count(*) AS n FROM audit_logs WHERE org_id = app_org_id()"));
+        assert_eq!(
+            count(c, "SELECT count(*) AS n FROM audit_logs"),
+            count(
+                c,
+                "SELECT count(*) AS n FROM audit_logs WHERE org_id = app_org_id()"
+            )
+        );
         // Users: A's members, never B's owner.
-        assert_eq!(count(c, &format!("SELECT count(*) AS n FROM users WHERE email = '{OTHER_OWNER}'")), 0);
+        assert_eq!(
+            count(
+                c,
+                &format!("SELECT count(*) AS n FROM users WHERE email = '{OTHER_OWNER}'")
+            ),
+            0
+        );
         assert_eq!(count(c, "SELECT count(*) AS n FROM users"), 5);
         Ok(())
     })
@@ -68,11 +97,18 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     let mut conn = app.conn();
     let (org_a, user_a) = org_of(&mut conn, OWNER);
     let (org_b, _) = org_of(&mut conn, OTHER_OWNER);
-    let a = Tenant { org_id: org_a, user_id: user_a, client_id: None };
+    let a = Tenant {
+        org_id: org_a,
+        user_id: user_a,
+        client_id: None,
+    };
 
     let (renamed, deleted, users_renamed) = in_tenant(&mut conn, a, |c| {
-        let renamed = diesel::sql_query("UPDATE roles SET name = name || ' (renamed)'").execute(c)?;
-        let deleted = diesel::sql_query("DELETE FROM role_permissions WHERE permission = 'export_data'").execute(c)?;
+        let renamed =
+            diesel::sql_query("UPDATE roles SET name = name || ' (renamed)'").execute(c)?;
+        let deleted =
+            diesel::sql_query("DELETE FROM role_permissions WHERE permission = 'export_data'")
+                .execute(c)?;
         let users_renamed = diesel::sql_query("UPDATE users SET name = 'Hijacked'").execute(c)?;
         Ok((renamed, deleted, users_renamed))
     })
@@ -80,9 +116,31 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     assert_eq!(renamed, 4, "only A's four roles");
     assert_eq!(deleted, 2, "only A's Owner and Admin had export_data");
     assert_eq!(users_renamed, 1, "a user can change only themself");
-    assert_eq!(count(&mut conn, &format!("SELECT count(*) AS n FROM roles WHERE org_id = '{org_b}' AND name LIKE '%renamed%'")), 0);
-    assert_eq!(count(&mut conn, &format!("SELECT count(*) AS n FROM role_permissions WHERE org_id = '{org_b}' AND permission = 'export_data'")), 2);
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM users WHERE name = 'Hijacked'"), 1);
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM roles WHERE org_id = '{org_b}' AND name LIKE '%renamed%'"
+            )
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM role_permissions WHERE org_id = '{org_b}' AND permission = 'export_data'"
+            )
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM users WHERE name = 'Hijacked'"
+        ),
+        1
+    );
 
     // Writing a row into B from A's transaction is refused by the policy.
     let insert_into_b = in_tenant(&mut conn, a, |c| {
@@ -101,7 +159,9 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     assert!(move_to_b.is_err());
 
     // The audit log is append-only for tenants.
-    let erase = in_tenant(&mut conn, a, |c| diesel::sql_query("DELETE FROM audit_logs").execute(c));
+    let erase = in_tenant(&mut conn, a, |c| {
+        diesel::sql_query("DELETE FROM audit_logs").execute(c)
+    });
     assert!(erase.unwrap_err().to_string().contains("permission denied"));
 }
 

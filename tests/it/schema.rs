@@ -23,18 +23,22 @@ fn declared() -> Vec<(String, String, bool)> {
     let mut out = Vec::new();
     let mut table: Option<String> = None;
     for line in source.lines().map(str::trim) {
-        if let Some(rest) = line.strip_suffix('{').map(str::trim) {
-            if let Some((name, _)) = rest.split_once(" (") {
-                table = Some(name.trim().to_string());
-                continue;
-            }
+        if let Some(rest) = line.strip_suffix('{').map(str::trim)
+            && let Some((name, _)) = rest.split_once(" (")
+        {
+            table = Some(name.trim().to_string());
+            continue;
         }
         if line == "}" {
             table = None;
             continue;
         }
         if let (Some(t), Some((col, ty))) = (&table, line.split_once(" -> ")) {
-            out.push((t.clone(), col.trim().to_string(), ty.starts_with("Nullable<")));
+            out.push((
+                t.clone(),
+                col.trim().to_string(),
+                ty.starts_with("Nullable<"),
+            ));
         }
     }
     out.sort();
