@@ -78,14 +78,7 @@ pub struct MailSettings {
 impl std::fmt::Debug for MailSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailSettings")
-            .field(
-                "smtp_url",
-                &if self.smtp_url.is_empty() {
-                    ""
-                } else {
-                    "<set>"
-                },
-            )
+            .field("smtp_url", &if self.smtp_url.is_empty() { "" } else { "<set>" })
             .field("from", &self.from)
             .finish()
     }
@@ -119,11 +112,7 @@ impl Settings {
         Self::load_layers(config_dir, env, false)
     }
 
-    fn load_layers(
-        config_dir: &Path,
-        env: &str,
-        use_environment: bool,
-    ) -> anyhow::Result<Settings> {
+    fn load_layers(config_dir: &Path, env: &str, use_environment: bool) -> anyhow::Result<Settings> {
         let mut builder = config::Config::builder()
             .add_source(config::File::from(config_dir.join("default.toml")))
             .add_source(config::File::from(config_dir.join(format!("{env}.toml"))).required(false));
@@ -137,11 +126,7 @@ impl Settings {
                     .with_list_parse_key("server.trusted_proxies"),
             );
         }
-        let conventional = if use_environment {
-            CONVENTIONAL_VARIABLES
-        } else {
-            &[]
-        };
+        let conventional = if use_environment { CONVENTIONAL_VARIABLES } else { &[] };
         for (var, key) in conventional {
             if let Ok(value) = std::env::var(var) {
                 builder = builder.set_override(*key, value)?;
@@ -157,14 +142,10 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
-            self.server.app_url.starts_with("http://")
-                || self.server.app_url.starts_with("https://"),
+            self.server.app_url.starts_with("http://") || self.server.app_url.starts_with("https://"),
             "server.app_url (APP_URL) must start with http:// or https://"
         );
-        anyhow::ensure!(
-            self.database.pool_size > 0,
-            "database.pool_size must be positive"
-        );
+        anyhow::ensure!(self.database.pool_size > 0, "database.pool_size must be positive");
         Ok(())
     }
 

@@ -11,23 +11,11 @@ use crate::team::roles::BuiltinRole;
 pub const PASSWORD: &str = "clienthub-demo";
 
 pub const LOGINS: &[(&str, &str, BuiltinRole)] = &[
-    (
-        "Olivia Bennett",
-        "owner@northwind.example",
-        BuiltinRole::Owner,
-    ),
+    ("Olivia Bennett", "owner@northwind.example", BuiltinRole::Owner),
     ("Adam Okafor", "admin@northwind.example", BuiltinRole::Admin),
-    (
-        "Mia Laurent",
-        "member@northwind.example",
-        BuiltinRole::Member,
-    ),
+    ("Mia Laurent", "member@northwind.example", BuiltinRole::Member),
     ("Mateo Ruiz", "mateo@northwind.example", BuiltinRole::Member),
-    (
-        "Chloé Durand",
-        "client@northwind.example",
-        BuiltinRole::Client,
-    ),
+    ("Chloé Durand", "client@northwind.example", BuiltinRole::Client),
 ];
 
 /// Whether the database has no users yet (a first start).
@@ -42,12 +30,11 @@ pub fn seed(conn: &mut PgConnection) -> anyhow::Result<bool> {
     }
     let hash = password::hash(PASSWORD)?;
     let (owner_name, owner_email, _) = LOGINS[0];
-    let (_, org_id) =
-        match queries::sign_up(conn, owner_name, owner_email, &hash, "Northwind Studio") {
-            Ok(ids) => ids,
-            Err(queries::SignupError::EmailTaken) => return Ok(false),
-            Err(queries::SignupError::Db(e)) => return Err(e.into()),
-        };
+    let (_, org_id) = match queries::sign_up(conn, owner_name, owner_email, &hash, "Northwind Studio") {
+        Ok(ids) => ids,
+        Err(queries::SignupError::EmailTaken) => return Ok(false),
+        Err(queries::SignupError::Db(e)) => return Err(e.into()),
+    };
     for (name, email, role) in &LOGINS[1..] {
         queries::create_member(conn, org_id, *role, name, email, &hash)?;
     }

@@ -25,7 +25,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
-use actix_web::{App, HttpResponse, HttpServer};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer};
 use anyhow::Context;
 use rand::RngCore;
 use tracing_actix_web::TracingLogger;
@@ -50,31 +50,20 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and builds the server.
     pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Application> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
         let port = listener.local_addr()?.port();
         let cookie_key = cookie_key(&settings)?;
-        let limiters = Arc::new(Limiters::new(
-            &settings.rate_limit,
-            &settings.server.trusted_proxies,
-        )?);
+        let limiters = Arc::new(Limiters::new(&settings.rate_limit, &settings.server.trusted_proxies)?);
         let store = PgSessionStore::new(
             pool.clone(),
             chrono::Duration::minutes(settings.security.session_idle_minutes),
             chrono::Duration::hours(settings.security.session_absolute_hours),
         );
         let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n => n,
         };
-        let state = actix_web::web::Data::new(AppState {
-            settings: Arc::new(settings),
-            pool,
-            cookie_key,
-        });
+        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
             .shutdown_timeout(20)
@@ -121,9 +110,7 @@ pub fn app(
         .cookie_path("/".into())
         .session_lifecycle(
             PersistentSession::default()
-                .session_ttl(actix_web::cookie::time::Duration::hours(
-                    settings.security.session_absolute_hours,
-                ))
+                .session_ttl(actix_web::cookie::time::Duration::hours(settings.security.session_absolute_hours))
                 .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
         )
         .build();
@@ -132,41 +119,23 @@ pub fn app(
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=()",
-        ))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
         .add((header::CACHE_CONTROL, "no-store"));
     if https {
-        headers = headers.add((
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ));
+        headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"));
     }
     App::new()
         .app_data(state)
         .app_data(
-            actix_web::web::PathConfig::default()
-                .error_handler(|_, _| crate::web::error::AppError::NotFound.into()),
+            actix_web::web::PathConfig::default().error_handler(|_, _| crate::web::error::AppError::NotFound.into()),
         )
-        .app_data(
-            actix_web::web::QueryConfig::default().error_handler(|_, _| {
-                crate::web::error::AppError::BadRequest(
-                    "The address has a parameter we could not read.".into(),
-                )
-                .into()
-            }),
-        )
-        .route(
-            "/static/{name}",
-            actix_web::web::get().to(crate::web::assets::serve),
-        )
-        .route(
-            "/brand.css",
-            actix_web::web::get().to(crate::web::assets::brand_css),
-        )
+        .app_data(actix_web::web::QueryConfig::default().error_handler(|_, _| {
+            crate::web::error::AppError::BadRequest("The address has a parameter we could not read.".into()).into()
+        }))
+        .route("/static/{name}", actix_web::web::get().to(crate::web::assets::serve))
+        .route("/brand.css", actix_web::web::get().to(crate::web::assets::brand_css))
         .service(
             actix_web::web::scope("")
                 .wrap(from_fn(crate::web::csrf::protect))
@@ -177,23 +146,31 @@ pub fn app(
                 .wrap(actix_governor::Governor::new(&limiters.read))
                 .configure(routes::configure),
         )
-        .default_service(actix_web::web::to(|| async {
-            Err::<HttpResponse, _>(crate::web::error::AppError::NotFound)
-        }))
+        .default_service(actix_web::web::to(|| async { Err::<HttpResponse, _>(crate::web::error::AppError::NotFound) }))
         .wrap(ErrorHandlers::new().default_handler(error_page))
         .wrap(headers)
+        .wrap(from_fn(request_id_header))
         .wrap(TracingLogger::default())
+}
+
+/// Returns the request id of the logs as `X-Request-Id`, so a user's report can be
+/// matched with the server's log lines.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
 }
 
 /// Gives an HTML error page to error responses that have none (a 405 from routing,
 /// a 500 from a middleware), so no plain-text or empty error reaches a user.
-fn error_page<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+fn error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if is_html {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -206,9 +183,7 @@ fn error_page<B: MessageBody + 'static>(
             page.headers_mut().insert(name, value.clone());
         }
     }
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, page).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, page).map_into_right_body()))
 }
 
 /// The key that signs and encrypts cookies: SECRET_KEY, else one generated once and kept
@@ -217,10 +192,7 @@ fn cookie_key(settings: &Settings) -> anyhow::Result<Key> {
     let configured = settings.security.secret_key.trim();
     if !configured.is_empty() {
         let bytes = hex::decode(configured).unwrap_or_else(|_| configured.as_bytes().to_vec());
-        anyhow::ensure!(
-            bytes.len() >= 64,
-            "SECRET_KEY must be at least 64 bytes (128 hex characters)"
-        );
+        anyhow::ensure!(bytes.len() >= 64, "SECRET_KEY must be at least 64 bytes (128 hex characters)");
         return Ok(Key::from(&bytes));
     }
     let path = settings.data.dir.join("secret_key");
@@ -256,8 +228,5 @@ fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }

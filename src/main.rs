@@ -9,11 +9,7 @@ use clienthub::db::{self, embedded::EmbeddedPostgres};
 use clienthub::{Application, demo, init_tracing};
 
 #[derive(Parser)]
-#[command(
-    name = "clienthub",
-    version,
-    about = "Client Hub: the client hub for agencies"
-)]
+#[command(name = "clienthub", version, about = "Client Hub: the client hub for agencies")]
 struct Cli {
     /// Folder holding default.toml and {CLIENTHUB_ENV}.toml.
     #[arg(long, default_value = "config", env = "CLIENTHUB_CONFIG_DIR")]
@@ -37,15 +33,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load(&cli.config_dir)?;
     // Without DATABASE_URL: a private PostgreSQL under DATA_DIR, stopped when we exit.
-    let embedded = if settings.database.url.is_empty() {
-        Some(EmbeddedPostgres::start(&settings.data.dir)?)
-    } else {
-        None
-    };
-    let url = embedded
-        .as_ref()
-        .map(|pg| pg.url.clone())
-        .unwrap_or_else(|| settings.database.url.clone());
+    let embedded =
+        if settings.database.url.is_empty() { Some(EmbeddedPostgres::start(&settings.data.dir)?) } else { None };
+    let url = embedded.as_ref().map(|pg| pg.url.clone()).unwrap_or_else(|| settings.database.url.clone());
     let result = run(cli.command.unwrap_or(Command::Serve), settings, &url);
     if let Some(pg) = embedded {
         pg.stop();
@@ -62,10 +52,7 @@ fn run(command: Command, settings: Settings, url: &str) -> anyhow::Result<()> {
     }
     match command {
         Command::Migrate => {
-            println!(
-                "Database is up to date ({} migrations applied now).",
-                applied.len()
-            );
+            println!("Database is up to date ({} migrations applied now).", applied.len());
             Ok(())
         }
         Command::SeedDemo => {

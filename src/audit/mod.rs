@@ -65,11 +65,7 @@ struct NewAuditLog<'a> {
     metadata: &'a serde_json::Value,
 }
 
-pub fn record(
-    conn: &mut PgConnection,
-    meta: &RequestMeta,
-    event: AuditEvent<'_>,
-) -> QueryResult<()> {
+pub fn record(conn: &mut PgConnection, meta: &RequestMeta, event: AuditEvent<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_logs::table)
         .values(NewAuditLog {
             id: AuditLogId::new(),

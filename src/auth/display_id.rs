@@ -7,9 +7,7 @@ const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 pub fn generate() -> String {
     let mut rng = rand::rng();
-    let code: String = (0..6)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
+    let code: String = (0..6).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
     format!("CH-{code}")
 }
 
@@ -21,11 +19,7 @@ mod tests {
             let id = super::generate();
             assert_eq!(id.len(), 9);
             assert!(id.starts_with("CH-"));
-            assert!(
-                id[3..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-            );
+            assert!(id[3..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
             assert!(!id[3..].contains(['I', 'L', 'O', 'U']));
         }
     }

@@ -22,14 +22,9 @@ impl Email {
         let Some((local, domain)) = email.split_once('@') else {
             return Err("Enter an email address like name@example.com.");
         };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@');
-        if local.is_empty()
-            || !domain_ok
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        let domain_ok =
+            domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@');
+        if local.is_empty() || !domain_ok || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("Enter an email address like name@example.com.");
         }
         Ok(Email(email))
@@ -40,12 +35,7 @@ impl Email {
     }
 }
 
-fn required_text(
-    raw: &str,
-    max: usize,
-    empty: &'static str,
-    too_long: &'static str,
-) -> Result<String, &'static str> {
+fn required_text(raw: &str, max: usize, empty: &'static str, too_long: &'static str) -> Result<String, &'static str> {
     let value = raw.trim();
     if value.is_empty() {
         Err(empty)
@@ -91,29 +81,15 @@ pub struct Signup {
 impl SignupForm {
     pub fn validate(&self) -> Result<Signup, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let name = required_text(
-            &self.name,
-            120,
-            "Enter your name.",
-            "Use at most 120 characters.",
-        )
-        .map_err(|e| errors.add("name", e));
+        let name = required_text(&self.name, 120, "Enter your name.", "Use at most 120 characters.")
+            .map_err(|e| errors.add("name", e));
         let email = Email::parse(&self.email).map_err(|e| errors.add("email", e));
         let password = new_password(&self.password).map_err(|e| errors.add("password", e));
-        let org_name = required_text(
-            &self.org_name,
-            120,
-            "Enter your organization's name.",
-            "Use at most 120 characters.",
-        )
-        .map_err(|e| errors.add("org_name", e));
+        let org_name =
+            required_text(&self.org_name, 120, "Enter your organization's name.", "Use at most 120 characters.")
+                .map_err(|e| errors.add("org_name", e));
         match (name, email, password, org_name) {
-            (Ok(name), Ok(email), Ok(password), Ok(org_name)) => Ok(Signup {
-                name,
-                email,
-                password,
-                org_name,
-            }),
+            (Ok(name), Ok(email), Ok(password), Ok(org_name)) => Ok(Signup { name, email, password, org_name }),
             _ => Err(errors),
         }
     }
@@ -152,10 +128,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_need_an_at_and_a_domain() {
-        assert_eq!(
-            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
-            "ana@example.com"
-        );
+        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
         assert!(Email::parse("ana.example.com").is_err());
         assert!(Email::parse("ana@localhost").is_err());
         assert!(Email::parse("@example.com").is_err());
@@ -165,12 +138,7 @@ mod tests {
 
     #[test]
     fn signup_reports_every_bad_field_at_once() {
-        let form = SignupForm {
-            name: " ".into(),
-            email: "nope".into(),
-            password: "short".into(),
-            org_name: "".into(),
-        };
+        let form = SignupForm { name: " ".into(), email: "nope".into(), password: "short".into(), org_name: "".into() };
         let errors = form.validate().err().unwrap();
         for field in ["name", "email", "password", "org_name"] {
             assert!(errors.get(field).is_some(), "{field} should have an error");

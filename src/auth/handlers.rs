@@ -5,9 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{
-    FieldErrors, LoginForm, PasswordChangeForm, SignupForm, new_password, safe_next,
-};
+use super::forms::{FieldErrors, LoginForm, PasswordChangeForm, SignupForm, new_password, safe_next};
 use super::password;
 use super::queries::{self, SessionRow, SignupError};
 use crate::audit::{self, AuditEvent};
@@ -71,11 +69,7 @@ pub async fn signup(
         form.password.clear();
         render(
             StatusCode::BAD_REQUEST,
-            &SignupPage {
-                layout: Layout::public(req, "Create your account"),
-                form,
-                errors,
-            },
+            &SignupPage { layout: Layout::public(req, "Create your account"), form, errors },
         )
     };
     let signup = match form.validate() {
@@ -85,21 +79,12 @@ pub async fn signup(
     let password_hash = hash_password(signup.password.clone()).await?;
     let audit_meta = meta.clone();
     let result = db::run(&state.pool, move |conn| {
-        match queries::sign_up(
-            conn,
-            &signup.name,
-            signup.email.as_str(),
-            &password_hash,
-            &signup.org_name,
-        ) {
+        match queries::sign_up(conn, &signup.name, signup.email.as_str(), &password_hash, &signup.org_name) {
             Ok((user_id, org_id)) => {
                 audit::record(
                     conn,
                     &audit_meta,
-                    AuditEvent::new("org.created")
-                        .org(org_id)
-                        .actor(user_id)
-                        .entity("organization", org_id.0),
+                    AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
                 )?;
                 Ok(Some(user_id))
             }
@@ -110,21 +95,12 @@ pub async fn signup(
     .await?;
     let Some(user_id) = result else {
         let mut errors = FieldErrors::default();
-        errors.add(
-            "email",
-            "An account with this email already exists. Log in instead.",
-        );
+        errors.add("email", "An account with this email already exists. Log in instead.");
         form.password.clear();
         return invalid(&req, form, errors);
     };
-    session
-        .log_in(user_id, &meta)
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(redirect_with(
-        &req,
-        "/dashboard",
-        Flash::success("Welcome to Client Hub! Your workspace is ready."),
-    ))
+    session.log_in(user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(redirect_with(&req, "/dashboard", Flash::success("Welcome to Client Hub! Your workspace is ready.")))
 }
 
 #[derive(Deserialize)]
@@ -133,20 +109,12 @@ pub struct NextQuery {
     next: String,
 }
 
-pub async fn login_page(
-    req: HttpRequest,
-    query: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn login_page(req: HttpRequest, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     if signed_in(&req).await? {
         return Ok(redirect("/dashboard"));
     }
     let next = safe_next(&query.next).unwrap_or("").to_string();
-    let page = LoginPage {
-        layout: Layout::public(&req, "Log in"),
-        email: String::new(),
-        next,
-        error: None,
-    };
+    let page = LoginPage { layout: Layout::public(&req, "Log in"), email: String::new(), next, error: None };
     render(StatusCode::OK, &page)
 }
 
@@ -165,10 +133,7 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_lowercase();
     let lookup_email = email.clone();
-    let user = db::run(&state.pool, move |conn| {
-        Ok(queries::find_by_email(conn, &lookup_email)?)
-    })
-    .await?;
+    let user = db::run(&state.pool, move |conn| Ok(queries::find_by_email(conn, &lookup_email)?)).await?;
     let password = form.password.clone();
     let (user, verified) = web::block(move || {
         let verified = match &user {
@@ -225,17 +190,13 @@ pub async fn login(
     };
     match outcome {
         LoginOutcome::Success(user_id) => {
-            session
-                .log_in(user_id, &meta)
-                .map_err(|e| AppError::Internal(e.into()))?;
+            session.log_in(user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
             Ok(redirect(safe_next(&form.next).unwrap_or("/dashboard")))
         }
-        LoginOutcome::BadCredentials => {
-            failed("The email or password is not right. Please try again.")
+        LoginOutcome::BadCredentials => failed("The email or password is not right. Please try again."),
+        LoginOutcome::Refused => {
+            failed("This account has been suspended. Contact support if you think this is a mistake.")
         }
-        LoginOutcome::Refused => failed(
-            "This account has been suspended. Contact support if you think this is a mistake.",
-        ),
     }
 }
 
@@ -247,25 +208,16 @@ pub async fn logout(
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     session.log_out();
-    let org = auth_of(&req)
-        .await?
-        .and_then(|a| a.org.ok())
-        .map(|o| o.org_id);
+    let org = auth_of(&req).await?.and_then(|a| a.org.ok()).map(|o| o.org_id);
     db::run(&state.pool, move |conn| {
-        let mut event = AuditEvent::new("auth.logout")
-            .actor(user.id)
-            .entity("user", user.id.0);
+        let mut event = AuditEvent::new("auth.logout").actor(user.id).entity("user", user.id.0);
         if let Some(org) = org {
             event = event.org(org);
         }
         Ok(audit::record(conn, &meta, event)?)
     })
     .await?;
-    Ok(redirect_with(
-        &req,
-        "/login",
-        Flash::info("You have been logged out."),
-    ))
+    Ok(redirect_with(&req, "/login", Flash::info("You have been logged out.")))
 }
 
 pub struct SessionView {
@@ -282,16 +234,8 @@ impl SessionView {
         SessionView {
             id: row.id.to_string(),
             device: queries::describe_device(row.user_agent.as_deref().unwrap_or("")),
-            ip: row
-                .ip
-                .filter(|ip| !ip.is_empty())
-                .unwrap_or_else(|| "unknown address".into()),
-            signed_in: row
-                .created_at
-                .format("%e %b %Y, %H:%M UTC")
-                .to_string()
-                .trim()
-                .to_string(),
+            ip: row.ip.filter(|ip| !ip.is_empty()).unwrap_or_else(|| "unknown address".into()),
+            signed_in: row.created_at.format("%e %b %Y, %H:%M UTC").to_string().trim().to_string(),
             last_seen: crate::web::time::ago(row.last_seen_at),
             current: Some(row.id) == current,
         }
@@ -315,18 +259,12 @@ async fn profile_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user.id;
-    let rows = db::run(&state.pool, move |conn| {
-        Ok(queries::list_sessions(conn, user_id)?)
-    })
-    .await?;
+    let rows = db::run(&state.pool, move |conn| Ok(queries::list_sessions(conn, user_id)?)).await?;
     let current = user.session_id;
     let org = auth_of(req).await?.and_then(|a| a.org.ok());
     let page = ProfilePage {
         layout: Layout::user(req, &user, org.as_ref(), "Profile and security"),
-        sessions: rows
-            .into_iter()
-            .map(|r| SessionView::from_row(r, current))
-            .collect(),
+        sessions: rows.into_iter().map(|r| SessionView::from_row(r, current)).collect(),
         user,
         errors,
     };
@@ -351,10 +289,7 @@ pub async fn change_password(
     let mut errors = FieldErrors::default();
     let new = new_password(&form.password).map_err(|e| errors.add("password", e));
     let user_id = user.id;
-    let stored = db::run(&state.pool, move |conn| {
-        Ok(queries::find_by_id(conn, user_id)?.password_hash)
-    })
-    .await?;
+    let stored = db::run(&state.pool, move |conn| Ok(queries::find_by_id(conn, user_id)?.password_hash)).await?;
     let current = form.current_password.clone();
     let current_ok = web::block(move || password::verify(&current, &stored))
         .await
@@ -405,13 +340,7 @@ pub async fn revoke_session(
     let ended = db::run(&state.pool, move |conn| {
         let ended = queries::revoke_session(conn, user_id, id)?;
         if ended > 0 {
-            audit::record(
-                conn,
-                &meta,
-                AuditEvent::new("auth.session_revoked")
-                    .actor(user_id)
-                    .entity("session", id.0),
-            )?;
+            audit::record(conn, &meta, AuditEvent::new("auth.session_revoked").actor(user_id).entity("session", id.0))?;
         }
         Ok(ended)
     })
@@ -420,17 +349,9 @@ pub async fn revoke_session(
         return Err(AppError::NotFound);
     }
     if user.session_id == Some(id) {
-        return Ok(redirect_with(
-            &req,
-            "/login",
-            Flash::info("That was this session: you have been logged out."),
-        ));
+        return Ok(redirect_with(&req, "/login", Flash::info("That was this session: you have been logged out.")));
     }
-    Ok(redirect_with(
-        &req,
-        "/profile#sessions",
-        Flash::success("The session has been ended."),
-    ))
+    Ok(redirect_with(&req, "/profile#sessions", Flash::success("The session has been ended.")))
 }
 
 pub async fn revoke_other_sessions(
@@ -458,9 +379,5 @@ pub async fn revoke_other_sessions(
         1 => "1 other session has been ended.".to_string(),
         n => format!("{n} other sessions have been ended."),
     };
-    Ok(redirect_with(
-        &req,
-        "/profile#sessions",
-        Flash::success(message),
-    ))
+    Ok(redirect_with(&req, "/profile#sessions", Flash::success(message)))
 }

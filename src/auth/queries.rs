@@ -34,18 +34,11 @@ struct NewUser<'a> {
 }
 
 pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()
 }
 
 pub fn find_by_id(conn: &mut PgConnection, id: UserId) -> QueryResult<UserRow> {
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
+    users::table.find(id).select(UserRow::as_select()).first(conn)
 }
 
 pub enum SignupError {
@@ -75,20 +68,14 @@ pub fn sign_up(
 ) -> Result<(UserId, OrgId), SignupError> {
     let user_id = UserId::new();
     let org_id = OrgId::new();
-    let tenant = Tenant {
-        org_id,
-        user_id,
-        client_id: None,
-    };
+    let tenant = Tenant { org_id, user_id, client_id: None };
     // A display ID collision is retried with a fresh one (a whole new transaction).
     for _ in 0..5 {
         let display_id = display_id::generate();
         let result = tenant::transaction(conn, &tenant, |conn| {
             insert_user(conn, user_id, name, email, password_hash, &display_id)?;
             orgs::queries::provision(conn, org_id, org_name, user_id)?;
-            diesel::update(users::table.find(user_id))
-                .set(users::active_org_id.eq(org_id))
-                .execute(conn)?;
+            diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
             Ok::<_, DieselError>(())
         });
         match result {
@@ -112,13 +99,7 @@ pub fn insert_user(
     display_id: &str,
 ) -> QueryResult<()> {
     diesel::insert_into(users::table)
-        .values(NewUser {
-            id,
-            email,
-            name,
-            password_hash,
-            display_id,
-        })
+        .values(NewUser { id, email, name, password_hash, display_id })
         .execute(conn)
         .map(|_| ())
 }
@@ -134,46 +115,23 @@ pub fn create_member(
     password_hash: &str,
 ) -> QueryResult<UserId> {
     let user_id = UserId::new();
-    let tenant = Tenant {
-        org_id,
-        user_id,
-        client_id: None,
-    };
+    let tenant = Tenant { org_id, user_id, client_id: None };
     tenant::transaction(conn, &tenant, |conn| {
-        insert_user(
-            conn,
-            user_id,
-            name,
-            email,
-            password_hash,
-            &display_id::generate(),
-        )?;
+        insert_user(conn, user_id, name, email, password_hash, &display_id::generate())?;
         let role_id = orgs::queries::builtin_role_id(conn, org_id, role)?;
         orgs::queries::add_member(conn, org_id, user_id, role_id)?;
-        diesel::update(users::table.find(user_id))
-            .set(users::active_org_id.eq(org_id))
-            .execute(conn)?;
+        diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
         Ok(user_id)
     })
 }
 
 pub fn record_login(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set(users::last_login_at.eq(Utc::now()))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(users::table.find(user_id)).set(users::last_login_at.eq(Utc::now())).execute(conn).map(|_| ())
 }
 
-pub fn set_password(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    password_hash: &str,
-) -> QueryResult<()> {
+pub fn set_password(conn: &mut PgConnection, user_id: UserId, password_hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::updated_at.eq(Utc::now()),
-        ))
+        .set((users::password_hash.eq(password_hash), users::updated_at.eq(Utc::now())))
         .execute(conn)
         .map(|_| ())
 }
@@ -193,36 +151,17 @@ pub fn list_sessions(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Ve
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(Utc::now()))
         .order(sessions::last_seen_at.desc())
-        .select((
-            sessions::id,
-            sessions::ip,
-            sessions::user_agent,
-            sessions::created_at,
-            sessions::last_seen_at,
-        ))
+        .select((sessions::id, sessions::ip, sessions::user_agent, sessions::created_at, sessions::last_seen_at))
         .load(conn)
 }
 
 /// Ends one session of the user; another user's session id matches nothing.
-pub fn revoke_session(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    id: SessionId,
-) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table
-            .filter(sessions::id.eq(id))
-            .filter(sessions::user_id.eq(user_id)),
-    )
-    .execute(conn)
+pub fn revoke_session(conn: &mut PgConnection, user_id: UserId, id: SessionId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::id.eq(id)).filter(sessions::user_id.eq(user_id))).execute(conn)
 }
 
 /// Ends every session of the user except `keep` (all of them when `keep` is None).
-pub fn revoke_other_sessions(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    keep: Option<SessionId>,
-) -> QueryResult<usize> {
+pub fn revoke_other_sessions(conn: &mut PgConnection, user_id: UserId, keep: Option<SessionId>) -> QueryResult<usize> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn),

@@ -36,11 +36,7 @@ pub struct PgSessionStore {
 
 impl PgSessionStore {
     pub fn new(pool: PgPool, idle: chrono::Duration, absolute: chrono::Duration) -> Self {
-        PgSessionStore {
-            pool,
-            idle,
-            absolute,
-        }
+        PgSessionStore { pool, idle, absolute }
     }
 }
 
@@ -56,9 +52,7 @@ fn new_key() -> String {
 
 /// actix-session keeps values JSON-encoded; the plain string of a value, if it is one.
 fn json_str(state: &HashMap<String, String>, key: &str) -> Option<String> {
-    state
-        .get(key)
-        .and_then(|v| serde_json::from_str::<String>(v).ok())
+    state.get(key).and_then(|v| serde_json::from_str::<String>(v).ok())
 }
 
 #[derive(Queryable)]
@@ -94,10 +88,7 @@ fn user_id_of(state: &HashMap<String, String>) -> Option<UserId> {
 }
 
 impl SessionStore for PgSessionStore {
-    async fn load(
-        &self,
-        session_key: &SessionKey,
-    ) -> Result<Option<HashMap<String, String>>, LoadError> {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let key_hash = hash_key(session_key.as_ref());
         let (idle, absolute) = (self.idle, self.absolute);
         let loaded = db::run(&self.pool, move |conn| {
@@ -113,9 +104,7 @@ impl SessionStore for PgSessionStore {
             if let Some(row) = &row
                 && row.last_seen_at < now - chrono::Duration::seconds(TOUCH_EVERY_SECS)
             {
-                diesel::update(sessions::table.find(row.id))
-                    .set(sessions::last_seen_at.eq(now))
-                    .execute(conn)?;
+                diesel::update(sessions::table.find(row.id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
             }
             Ok::<_, AppError>(row)
         })
@@ -123,9 +112,7 @@ impl SessionStore for PgSessionStore {
         .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
         let Some(row) = loaded else { return Ok(None) };
         let serde_json::Value::Object(map) = row.state else {
-            return Err(LoadError::Deserialization(anyhow::anyhow!(
-                "session state is not an object"
-            )));
+            return Err(LoadError::Deserialization(anyhow::anyhow!("session state is not an object")));
         };
         let mut state: HashMap<String, String> = map
             .into_iter()
@@ -134,18 +121,11 @@ impl SessionStore for PgSessionStore {
                 _ => None,
             })
             .collect();
-        state.insert(
-            SESSION_ID.into(),
-            serde_json::Value::String(row.id.to_string()).to_string(),
-        );
+        state.insert(SESSION_ID.into(), serde_json::Value::String(row.id.to_string()).to_string());
         Ok(Some(state))
     }
 
-    async fn save(
-        &self,
-        state: HashMap<String, String>,
-        _ttl: &CookieDuration,
-    ) -> Result<SessionKey, SaveError> {
+    async fn save(&self, state: HashMap<String, String>, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
         let key = new_key();
         let row = NewSession {
             id: SessionId::new(),
@@ -156,10 +136,18 @@ impl SessionStore for PgSessionStore {
             user_agent: json_str(&state, USER_AGENT),
             expires_at: Utc::now() + self.absolute,
         };
+        let idle_cutoff = Utc::now() - self.idle;
         db::run(&self.pool, move |conn| {
-            diesel::insert_into(sessions::table)
-                .values(&row)
+            diesel::insert_into(sessions::table).values(&row).execute(conn)?;
+            // Sweep this user's dead sessions while we are here, so rows do not pile up.
+            if let Some(user_id) = row.user_id {
+                diesel::delete(
+                    sessions::table
+                        .filter(sessions::user_id.eq(user_id))
+                        .filter(sessions::expires_at.lt(Utc::now()).or(sessions::last_seen_at.lt(idle_cutoff))),
+                )
                 .execute(conn)?;
+            }
             Ok(())
         })
         .await
@@ -177,29 +165,20 @@ impl SessionStore for PgSessionStore {
         let user_id = user_id_of(&state);
         let json = state_to_json(&state);
         let updated = db::run(&self.pool, move |conn| {
-            Ok(
-                diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)))
-                    .set((sessions::state.eq(json), sessions::user_id.eq(user_id)))
-                    .execute(conn)?,
-            )
+            Ok(diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)))
+                .set((sessions::state.eq(json), sessions::user_id.eq(user_id)))
+                .execute(conn)?)
         })
         .await
         .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
         if updated == 0 {
             // The session was revoked meanwhile: start a fresh one rather than revive it.
-            return self
-                .save(state, ttl)
-                .await
-                .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
+            return self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
         }
         Ok(session_key)
     }
 
-    async fn update_ttl(
-        &self,
-        _session_key: &SessionKey,
-        _ttl: &CookieDuration,
-    ) -> Result<(), anyhow::Error> {
+    async fn update_ttl(&self, _session_key: &SessionKey, _ttl: &CookieDuration) -> Result<(), anyhow::Error> {
         // Expiry is absolute from creation and idle from last_seen_at, both kept by `load`.
         Ok(())
     }
@@ -207,8 +186,7 @@ impl SessionStore for PgSessionStore {
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let key_hash = hash_key(session_key.as_ref());
         db::run(&self.pool, move |conn| {
-            diesel::delete(sessions::table.filter(sessions::key_hash.eq(key_hash)))
-                .execute(conn)?;
+            diesel::delete(sessions::table.filter(sessions::key_hash.eq(key_hash))).execute(conn)?;
             Ok(())
         })
         .await

@@ -23,11 +23,7 @@ routes! {
 /// `/`: the dashboard for the signed in, the login page for everyone else.
 async fn home(req: HttpRequest) -> Result<HttpResponse, AppError> {
     let signed_in = crate::web::auth::auth_of(&req).await?.is_some();
-    Ok(crate::web::flash::redirect(if signed_in {
-        "/dashboard"
-    } else {
-        "/login"
-    }))
+    Ok(crate::web::flash::redirect(if signed_in { "/dashboard" } else { "/login" }))
 }
 
 #[derive(Template)]
@@ -44,50 +40,25 @@ struct DashboardPage {
     sessions: i64,
 }
 
-async fn show(
-    req: HttpRequest,
-    ctx: OrgContext,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let can_see_team = ctx.can(Permission::ViewTeam);
     let can_see_audit = ctx.can(Permission::ViewAuditLogs);
     let user_id = ctx.user.id;
     let overview = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         Ok(queries::Overview {
-            roles: if can_see_team {
-                Some(queries::members_by_role(conn)?)
-            } else {
-                None
-            },
-            activity: if can_see_audit {
-                Some(queries::recent_activity(conn, 8)?)
-            } else {
-                None
-            },
+            roles: if can_see_team { Some(queries::members_by_role(conn)?) } else { None },
+            activity: if can_see_audit { Some(queries::recent_activity(conn, 8)?) } else { None },
         })
     })
     .await?;
-    let sessions = db::run(&state.pool, move |conn| {
-        Ok(queries::live_sessions(conn, user_id)?)
-    })
-    .await?;
+    let sessions = db::run(&state.pool, move |conn| Ok(queries::live_sessions(conn, user_id)?)).await?;
     let page = DashboardPage {
         layout: Layout::member(&req, &ctx, "Dashboard", "/dashboard"),
-        first_name: ctx
-            .user
-            .name
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_string(),
+        first_name: ctx.user.name.split_whitespace().next().unwrap_or("").to_string(),
         org_name: ctx.org_name.clone(),
         role_name: ctx.role_name.clone(),
         display_id: ctx.user.display_id.clone(),
-        member_total: overview
-            .roles
-            .as_ref()
-            .map(|r| r.iter().map(|c| c.members).sum())
-            .unwrap_or(0),
+        member_total: overview.roles.as_ref().map(|r| r.iter().map(|c| c.members).sum()).unwrap_or(0),
         roles: overview.roles,
         activity: overview.activity,
         sessions,

@@ -26,20 +26,13 @@ impl EmbeddedPostgres {
     /// Initializes the cluster on first use, starts it and creates the app's database.
     pub fn start(data_dir: &Path) -> anyhow::Result<EmbeddedPostgres> {
         let bin_dir = find_bin_dir()?;
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let pgdata = data_dir.canonicalize()?.join("postgres");
         let socket_dir = pgdata.to_string_lossy().into_owned();
         if socket_dir.len() > MAX_SOCKET_DIR_LEN {
-            bail!(
-                "DATA_DIR path is too long for a Unix socket ({socket_dir}); use a shorter DATA_DIR"
-            );
+            bail!("DATA_DIR path is too long for a Unix socket ({socket_dir}); use a shorter DATA_DIR");
         }
-        let run_as = if running_as_root()? {
-            Some("postgres")
-        } else {
-            None
-        };
+        let run_as = if running_as_root()? { Some("postgres") } else { None };
         let pg = EmbeddedPostgres {
             url: format!("postgresql://{DB_USER}@/{DB_NAME}?host={socket_dir}"),
             bin_dir,
@@ -113,10 +106,7 @@ impl EmbeddedPostgres {
             tracing::info!("private PostgreSQL already running");
             return Ok(());
         }
-        let options = format!(
-            "-c listen_addresses='' -c unix_socket_directories='{}'",
-            self.pgdata.display()
-        );
+        let options = format!("-c listen_addresses='' -c unix_socket_directories='{}'", self.pgdata.display());
         let mut cmd = self.command("pg_ctl");
         cmd.arg("-D")
             .arg(&self.pgdata)
@@ -129,15 +119,10 @@ impl EmbeddedPostgres {
     }
 
     fn create_database(&self) -> anyhow::Result<()> {
-        let admin_url = format!(
-            "postgresql://{DB_USER}@/postgres?host={}",
-            self.pgdata.display()
-        );
+        let admin_url = format!("postgresql://{DB_USER}@/postgres?host={}", self.pgdata.display());
         let mut conn = PgConnection::establish(&admin_url)?;
-        let exists = diesel::sql_query(format!(
-            "SELECT 1 AS one FROM pg_database WHERE datname = '{DB_NAME}'"
-        ))
-        .execute(&mut conn)?;
+        let exists = diesel::sql_query(format!("SELECT 1 AS one FROM pg_database WHERE datname = '{DB_NAME}'"))
+            .execute(&mut conn)?;
         if exists == 0 {
             diesel::sql_query(format!("CREATE DATABASE {DB_NAME}")).execute(&mut conn)?;
         }
@@ -146,9 +131,7 @@ impl EmbeddedPostgres {
 
     pub fn stop(&self) {
         let mut cmd = self.command("pg_ctl");
-        cmd.arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "fast", "-w", "stop"]);
+        cmd.arg("-D").arg(&self.pgdata).args(["-m", "fast", "-w", "stop"]);
         match self.run(cmd, "pg_ctl stop") {
             Ok(()) => tracing::info!("private PostgreSQL stopped"),
             Err(e) => tracing::warn!(error = %e, "stopping the private PostgreSQL"),

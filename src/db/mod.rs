@@ -48,9 +48,7 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPo
         .max_size(settings.pool_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
-        .connection_customizer(Box::new(SessionDefaults {
-            statement_timeout_ms: settings.statement_timeout_ms,
-        }))
+        .connection_customizer(Box::new(SessionDefaults { statement_timeout_ms: settings.statement_timeout_ms }))
         // Built without waiting for a connection, so the app starts (and /ready says 503)
         // while PostgreSQL is down, and recovers by itself when it returns.
         .build_unchecked(manager);

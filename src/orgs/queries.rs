@@ -44,15 +44,8 @@ pub struct NewMembership {
 /// Creates the organization, its four built-in roles with their default permissions,
 /// and the Owner membership of `owner`. Runs in the new organization's tenant
 /// transaction, so it is all or nothing.
-pub fn provision(
-    conn: &mut PgConnection,
-    org_id: OrgId,
-    name: &str,
-    owner: UserId,
-) -> QueryResult<()> {
-    diesel::insert_into(organizations::table)
-        .values(NewOrganization { id: org_id, name })
-        .execute(conn)?;
+pub fn provision(conn: &mut PgConnection, org_id: OrgId, name: &str, owner: UserId) -> QueryResult<()> {
+    diesel::insert_into(organizations::table).values(NewOrganization { id: org_id, name }).execute(conn)?;
     let mut owner_role = None;
     for builtin in BuiltinRole::ALL {
         let role_id = RoleId::new();
@@ -68,15 +61,9 @@ pub fn provision(
         let permissions: Vec<_> = builtin
             .default_permissions()
             .iter()
-            .map(|p| NewRolePermission {
-                org_id,
-                role_id,
-                permission: p.key(),
-            })
+            .map(|p| NewRolePermission { org_id, role_id, permission: p.key() })
             .collect();
-        diesel::insert_into(role_permissions::table)
-            .values(&permissions)
-            .execute(conn)?;
+        diesel::insert_into(role_permissions::table).values(&permissions).execute(conn)?;
         if builtin == BuiltinRole::Owner {
             owner_role = Some(role_id);
         }
@@ -85,32 +72,14 @@ pub fn provision(
     add_member(conn, org_id, owner, role_id)
 }
 
-pub fn add_member(
-    conn: &mut PgConnection,
-    org_id: OrgId,
-    user_id: UserId,
-    role_id: RoleId,
-) -> QueryResult<()> {
+pub fn add_member(conn: &mut PgConnection, org_id: OrgId, user_id: UserId, role_id: RoleId) -> QueryResult<()> {
     diesel::insert_into(memberships::table)
-        .values(NewMembership {
-            id: MembershipId::new(),
-            org_id,
-            user_id,
-            role_id,
-        })
+        .values(NewMembership { id: MembershipId::new(), org_id, user_id, role_id })
         .execute(conn)
         .map(|_| ())
 }
 
 /// The id of a built-in role of the organization.
-pub fn builtin_role_id(
-    conn: &mut PgConnection,
-    org_id: OrgId,
-    role: BuiltinRole,
-) -> QueryResult<RoleId> {
-    roles::table
-        .filter(roles::org_id.eq(org_id))
-        .filter(roles::key.eq(role.key()))
-        .select(roles::id)
-        .first(conn)
+pub fn builtin_role_id(conn: &mut PgConnection, org_id: OrgId, role: BuiltinRole) -> QueryResult<RoleId> {
+    roles::table.filter(roles::org_id.eq(org_id)).filter(roles::key.eq(role.key())).select(roles::id).first(conn)
 }

@@ -57,13 +57,7 @@ impl BuiltinRole {
                 ViewQuotations,
                 UseChat,
             ]),
-            Self::Client => PermissionSet::from_iter([
-                ViewProjects,
-                ViewFiles,
-                ViewInvoices,
-                ViewQuotations,
-                UseChat,
-            ]),
+            Self::Client => PermissionSet::from_iter([ViewProjects, ViewFiles, ViewInvoices, ViewQuotations, UseChat]),
         }
     }
 }

@@ -43,9 +43,7 @@ pub struct Assets {
 
 fn versioned(name: &str) -> String {
     let file = FILES.iter().find(|f| f.name == name);
-    let hash = file
-        .map(|f| hex::encode(&Sha256::digest(f.bytes)[..6]))
-        .unwrap_or_default();
+    let hash = file.map(|f| hex::encode(&Sha256::digest(f.bytes)[..6])).unwrap_or_default();
     format!("/static/{name}?v={hash}")
 }
 
@@ -85,19 +83,11 @@ pub async fn brand_css(query: web::Query<BrandQuery>) -> HttpResponse {
     let hex = if valid { hex } else { "4f46e5".to_string() };
     let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
     let lin = |c: f64| {
-        if c <= 0.03928 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
+        if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
     };
     let luminance = 0.2126 * lin(channel(0)) + 0.7152 * lin(channel(2)) + 0.0722 * lin(channel(4));
     // Text on the brand color: white unless the color is light.
-    let ink = if luminance > 0.45 {
-        "#111827"
-    } else {
-        "#ffffff"
-    };
+    let ink = if luminance > 0.45 { "#111827" } else { "#ffffff" };
     let css = format!(":root{{--brand:#{hex};--brand-ink:{ink};}}\n");
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))

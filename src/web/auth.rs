@@ -46,11 +46,7 @@ pub struct OrgContext {
 
 impl OrgContext {
     pub fn tenant(&self) -> Tenant {
-        Tenant {
-            org_id: self.org_id,
-            user_id: self.user.id,
-            client_id: self.client_id,
-        }
+        Tenant { org_id: self.org_id, user_id: self.user.id, client_id: self.client_id }
     }
 
     pub fn can(&self, p: Permission) -> bool {
@@ -58,11 +54,7 @@ impl OrgContext {
     }
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.can(p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
     }
 
     pub fn is_client(&self) -> bool {
@@ -137,18 +129,11 @@ LEFT JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
 WHERE u.id = $1";
 
 fn load_auth_row(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<AuthRow>> {
-    diesel::sql_query(AUTH_QUERY)
-        .bind::<SqlUuid, _>(user_id)
-        .get_result(conn)
-        .optional()
+    diesel::sql_query(AUTH_QUERY).bind::<SqlUuid, _>(user_id).get_result(conn).optional()
 }
 
 /// Loads who `user_id` is; an active org is chosen if theirs is gone (removed, banned).
-fn resolve(
-    conn: &mut PgConnection,
-    user_id: UserId,
-    session_id: Option<SessionId>,
-) -> Result<Option<Auth>, AppError> {
+fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionId>) -> Result<Option<Auth>, AppError> {
     let Some(mut row) = load_auth_row(conn, user_id)? else {
         return Ok(None);
     };
@@ -165,9 +150,7 @@ fn resolve(
             .first(conn)
             .optional()?;
         if let Some(org_id) = other {
-            diesel::update(users::table.find(user_id))
-                .set(users::active_org_id.eq(org_id))
-                .execute(conn)?;
+            diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
             if let Some(reloaded) = load_auth_row(conn, user_id)? {
                 row = reloaded;
             }
@@ -197,9 +180,7 @@ fn resolve(
                     role_name: row.role_name.unwrap_or_default(),
                     power: row.power.unwrap_or(0),
                     client_id: row.client_id,
-                    permissions: PermissionSet::from_keys(
-                        row.permissions.iter().map(String::as_str),
-                    ),
+                    permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
                 })
             }
         }
@@ -216,7 +197,7 @@ fn unauthorized(req: &HttpRequest) -> AppError {
             q => format!("{}?{q}", req.path()),
         })
         .filter(|p| p != "/dashboard");
-    AppError::Unauthorized { next }
+    AppError::Unauthorized { next, htmx: req.headers().contains_key("hx-request") }
 }
 
 /// Resolves (once per request) who is signed in. `Ok(None)`: nobody.
@@ -255,14 +236,8 @@ pub async fn org_context(req: &HttpRequest) -> Result<OrgContext, AppError> {
     match auth_of(req).await? {
         None => Err(unauthorized(req)),
         Some(Auth { org: Ok(ctx), .. }) => Ok(ctx),
-        Some(Auth {
-            org: Err(NoOrg::Suspended),
-            ..
-        }) => Err(AppError::OrgSuspended),
-        Some(Auth {
-            org: Err(NoOrg::NoMembership),
-            ..
-        }) => Err(AppError::NoOrganization),
+        Some(Auth { org: Err(NoOrg::Suspended), .. }) => Err(AppError::OrgSuspended),
+        Some(Auth { org: Err(NoOrg::NoMembership), .. }) => Err(AppError::NoOrganization),
     }
 }
 

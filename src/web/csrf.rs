@@ -43,9 +43,7 @@ fn token_from_cookie(req: &HttpRequest) -> Option<String> {
     let cookie = req.cookie(name)?;
     let mut jar = CookieJar::new();
     jar.add_original(cookie);
-    jar.signed(&state.cookie_key)
-        .get(name)
-        .map(|c| c.value().to_string())
+    jar.signed(&state.cookie_key).get(name).map(|c| c.value().to_string())
 }
 
 /// The token to put in forms and in `hx-headers`.
@@ -83,15 +81,9 @@ fn same_site_request(req: &ServiceRequest, app_url: &str) -> Result<(), AppError
         };
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let own = origin == app_url.trim_end_matches('/')
-            || origin
-                .strip_prefix("http://")
-                .or_else(|| origin.strip_prefix("https://"))
-                == Some(host);
+            || origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
         if !own {
             return Err(AppError::Csrf("foreign origin"));
         }
@@ -107,9 +99,7 @@ fn is_form(req: &ServiceRequest) -> bool {
 }
 
 fn token_in_form(body: &[u8]) -> Option<String> {
-    form_urlencoded_pairs(body)
-        .find(|(k, _)| k == FIELD)
-        .map(|(_, v)| v)
+    form_urlencoded_pairs(body).find(|(k, _)| k == FIELD).map(|(_, v)| v)
 }
 
 fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
@@ -122,22 +112,15 @@ fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> 
 }
 
 fn decode(raw: &[u8]) -> Option<String> {
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    percent_encoding::percent_decode(&plus_as_space)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    percent_encoding::percent_decode(&plus_as_space).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        let chunk = chunk.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
         if body.len() + chunk.len() > MAX_BODY {
             return Err(AppError::PayloadTooLarge { limit: MAX_BODY });
         }
@@ -156,16 +139,10 @@ pub async fn protect(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::POST {
-        let app_url = state(req.request())
-            .map(|s| s.settings.app_url().to_string())
-            .unwrap_or_default();
+        let app_url = state(req.request()).map(|s| s.settings.app_url().to_string()).unwrap_or_default();
         same_site_request(&req, &app_url)?;
         let expected = token_from_cookie(req.request()).ok_or(AppError::Csrf("no token cookie"))?;
-        let header_token = req
-            .headers()
-            .get(HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header_token = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let given = match header_token {
             Some(t) => Some(t),
             None if is_form(&req) => {
@@ -174,11 +151,7 @@ pub async fn protect(
                 req.set_payload(Payload::from(body));
                 token
             }
-            None => req
-                .query_string()
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("csrf_token="))
-                .map(str::to_string),
+            None => req.query_string().split('&').find_map(|kv| kv.strip_prefix("csrf_token=")).map(str::to_string),
         };
         match given {
             Some(given) if tokens_match(&expected, &given) => {}
@@ -195,10 +168,7 @@ mod tests {
 
     #[test]
     fn finds_the_token_among_form_fields() {
-        assert_eq!(
-            token_in_form(b"a=1&csrf_token=abc%20d&b=2"),
-            Some("abc d".to_string())
-        );
+        assert_eq!(token_in_form(b"a=1&csrf_token=abc%20d&b=2"), Some("abc d".to_string()));
         assert_eq!(token_in_form(b"a=1"), None);
     }
 

@@ -3,7 +3,7 @@
 //! | error | status | page | logged |
 //! |---|---|---|---|
 //! | `BadRequest` | 400 | the message | no |
-//! | `Unauthorized` | 303 to /login (htmx: `HX-Redirect`) | — | no |
+//! | `Unauthorized` | 303 to /login (htmx: 401 + `HX-Redirect`, so the page, not a fragment, changes) | — | no |
 //! | `Forbidden` | 403 | "you do not have access" | no |
 //! | `OrgSuspended`, `NoOrganization` | 403 | why, and what to do | no |
 //! | `Csrf` | 403 | "the form expired, reload" | warn |
@@ -25,7 +25,7 @@ pub enum AppError {
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("not signed in")]
-    Unauthorized { next: Option<String> },
+    Unauthorized { next: Option<String>, htmx: bool },
     #[error("forbidden")]
     Forbidden,
     #[error("organization suspended")]
@@ -73,40 +73,19 @@ pub struct ErrorPage<'a> {
 impl ErrorPage<'_> {
     pub fn for_status(status: StatusCode) -> (&'static str, &'static str) {
         match status.as_u16() {
-            400 => (
-                "Something in the request was not right",
-                "Please go back, check what you entered and try again.",
-            ),
+            400 => ("Something in the request was not right", "Please go back, check what you entered and try again."),
             401 => ("Please sign in", "You need to sign in to see this page."),
-            402 => (
-                "Plan limit reached",
-                "Your plan does not include more of this. An owner can upgrade the plan.",
-            ),
+            402 => ("Plan limit reached", "Your plan does not include more of this. An owner can upgrade the plan."),
             403 => (
                 "You do not have access",
                 "Your role does not allow this. Ask an administrator of your organization if you need it.",
             ),
-            404 => (
-                "Page not found",
-                "There is nothing here. It may have been removed, or the link may be wrong.",
-            ),
-            405 => (
-                "Not allowed",
-                "This address does not accept that kind of request.",
-            ),
+            404 => ("Page not found", "There is nothing here. It may have been removed, or the link may be wrong."),
+            405 => ("Not allowed", "This address does not accept that kind of request."),
             413 => ("Too large", "What you sent is larger than we accept."),
-            415 => (
-                "Unsupported form",
-                "The form was sent in a format we do not accept.",
-            ),
-            429 => (
-                "Slow down",
-                "Too many requests from your address. Please wait a moment and try again.",
-            ),
-            503 => (
-                "We will be right back",
-                "The service is briefly unavailable. Please try again in a few seconds.",
-            ),
+            415 => ("Unsupported form", "The form was sent in a format we do not accept."),
+            429 => ("Slow down", "Too many requests from your address. Please wait a moment and try again."),
+            503 => ("We will be right back", "The service is briefly unavailable. Please try again in a few seconds."),
             _ => (
                 "Something went wrong",
                 "An unexpected error happened on our side. It has been logged; please try again.",
@@ -135,11 +114,11 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized { .. } => StatusCode::SEE_OTHER,
-            AppError::Forbidden
-            | AppError::Csrf(_)
-            | AppError::OrgSuspended
-            | AppError::NoOrganization => StatusCode::FORBIDDEN,
+            AppError::Unauthorized { htmx: true, .. } => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized { htmx: false, .. } => StatusCode::SEE_OTHER,
+            AppError::Forbidden | AppError::Csrf(_) | AppError::OrgSuspended | AppError::NoOrganization => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -150,15 +129,20 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            AppError::Unauthorized { next } => {
+            AppError::Unauthorized { next, htmx } => {
                 let location = match next {
                     Some(next) => format!("/login?next={}", url_encode(next)),
                     None => "/login".to_string(),
                 };
-                HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, location.clone()))
-                    .insert_header(("HX-Redirect", location))
-                    .finish()
+                if *htmx {
+                    let mut response = error_response(StatusCode::UNAUTHORIZED, None);
+                    if let Ok(value) = HeaderValue::from_str(&location) {
+                        response.headers_mut().insert(header::HeaderName::from_static("hx-redirect"), value);
+                    }
+                    response
+                } else {
+                    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+                }
             }
             AppError::BadRequest(message) => error_response(StatusCode::BAD_REQUEST, Some(message)),
             AppError::Csrf(reason) => {
@@ -172,10 +156,7 @@ impl ResponseError for AppError {
             }
             AppError::PayloadTooLarge { limit } => error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                Some(&format!(
-                    "What you sent is larger than the {} we accept here.",
-                    human_bytes(*limit)
-                )),
+                Some(&format!("What you sent is larger than the {} we accept here.", human_bytes(*limit))),
             ),
             AppError::RateLimited { retry_after_secs } => {
                 let mut response = error_response(
@@ -200,15 +181,11 @@ impl ResponseError for AppError {
             }
             AppError::OrgSuspended => error_response(
                 StatusCode::FORBIDDEN,
-                Some(
-                    "This organization has been suspended. Its owner can contact support to reactivate it.",
-                ),
+                Some("This organization has been suspended. Its owner can contact support to reactivate it."),
             ),
             AppError::NoOrganization => error_response(
                 StatusCode::FORBIDDEN,
-                Some(
-                    "You are not an active member of any organization. Ask an administrator for an invitation.",
-                ),
+                Some("You are not an active member of any organization. Ask an administrator for an invitation."),
             ),
             AppError::Forbidden | AppError::NotFound => error_response(self.status_code(), None),
         }
@@ -216,11 +193,7 @@ impl ResponseError for AppError {
 }
 
 pub fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 pub fn human_bytes(n: usize) -> String {

@@ -44,24 +44,15 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(text: impl Into<String>) -> Self {
-        Flash {
-            level: Level::Success,
-            text: text.into(),
-        }
+        Flash { level: Level::Success, text: text.into() }
     }
 
     pub fn info(text: impl Into<String>) -> Self {
-        Flash {
-            level: Level::Info,
-            text: text.into(),
-        }
+        Flash { level: Level::Info, text: text.into() }
     }
 
     pub fn error(text: impl Into<String>) -> Self {
-        Flash {
-            level: Level::Error,
-            text: text.into(),
-        }
+        Flash { level: Level::Error, text: text.into() }
     }
 
     /// CSS modifier for the template.
@@ -75,11 +66,7 @@ pub fn redirect_with(req: &HttpRequest, location: &str, flash: Flash) -> HttpRes
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
         // Hex: cookie values may not hold spaces or semicolons, and actix decodes
         // percent-escapes before the signature is checked.
-        let value = format!(
-            "{}:{}",
-            flash.level.code(),
-            hex::encode(flash.text.as_bytes())
-        );
+        let value = format!("{}:{}", flash.level.code(), hex::encode(flash.text.as_bytes()));
         let cookie = Cookie::build(COOKIE, value)
             .path("/")
             .http_only(true)
@@ -92,9 +79,7 @@ pub fn redirect_with(req: &HttpRequest, location: &str, flash: Flash) -> HttpRes
 }
 
 pub fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// Takes the pending message, if any, and clears it.
@@ -104,15 +89,8 @@ pub fn take(req: &HttpRequest) -> Option<Flash> {
     cookies::queue_removal(req, COOKIE);
     let mut jar = CookieJar::new();
     jar.add_original(cookie);
-    let value = jar
-        .signed(&state.cookie_key)
-        .get(COOKIE)?
-        .value()
-        .to_string();
+    let value = jar.signed(&state.cookie_key).get(COOKIE)?.value().to_string();
     let (code, text) = value.split_once(':')?;
     let text = String::from_utf8(hex::decode(text).ok()?).ok()?;
-    Some(Flash {
-        level: Level::parse(code)?,
-        text,
-    })
+    Some(Flash { level: Level::parse(code)?, text })
 }

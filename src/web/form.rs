@@ -44,32 +44,21 @@ fn limit_for(req: &HttpRequest) -> usize {
     if let Some(limit) = req.app_data::<FormLimit>() {
         return limit.0;
     }
-    req.app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.security.max_form_bytes)
-        .unwrap_or(10 * 1024)
+    req.app_data::<web::Data<AppState>>().map(|s| s.settings.security.max_form_bytes).unwrap_or(10 * 1024)
 }
 
 /// Parses an urlencoded body into `T`, refusing text that is not UTF-8.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     for pair in body.split(|b| *b == b'&') {
-        let plus_as_space: Vec<u8> = pair
-            .iter()
-            .map(|b| if *b == b'+' { b' ' } else { *b })
-            .collect();
-        if percent_encoding::percent_decode(&plus_as_space)
-            .decode_utf8()
-            .is_err()
-        {
+        let plus_as_space: Vec<u8> = pair.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+        if percent_encoding::percent_decode(&plus_as_space).decode_utf8().is_err() {
             return Err(AppError::BadRequest(
                 "The form contained characters that are not valid text. Please retype it and try again.".into(),
             ));
         }
     }
-    serde_html_form::from_bytes(body).map_err(|_| {
-        AppError::BadRequest(
-            "The form could not be read. Please reload the page and try again.".into(),
-        )
-    })
+    serde_html_form::from_bytes(body)
+        .map_err(|_| AppError::BadRequest("The form could not be read. Please reload the page and try again.".into()))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
@@ -92,17 +81,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::BadRequest(
-                    "The form was sent in a format we do not accept.".into(),
-                ));
+                return Err(AppError::BadRequest("The form was sent in a format we do not accept.".into()));
             }
             if declared_too_large {
                 return Err(AppError::PayloadTooLarge { limit });
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+                let chunk = chunk.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge { limit });
                 }

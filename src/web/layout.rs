@@ -40,16 +40,8 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[("/dashboard", "Dashboa
 pub const DEFAULT_BRAND: &str = "#4f46e5";
 
 fn initials(name: &str) -> String {
-    let letters: String = name
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect();
-    if letters.is_empty() {
-        "?".into()
-    } else {
-        letters.to_uppercase()
-    }
+    let letters: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+    if letters.is_empty() { "?".into() } else { letters.to_uppercase() }
 }
 
 pub fn brand_css_url(color: &str) -> String {
@@ -59,33 +51,17 @@ pub fn brand_css_url(color: &str) -> String {
 impl Layout {
     /// A page for anyone (sign-up, login).
     pub fn public(req: &HttpRequest, title: impl Into<String>) -> Layout {
-        Layout {
-            title: title.into(),
-            csrf: csrf::token(req),
-            flash: flash::take(req),
-            asset: assets(),
-            nav: None,
-        }
+        Layout { title: title.into(), csrf: csrf::token(req), flash: flash::take(req), asset: assets(), nav: None }
     }
 
     /// A page for a signed-in user outside any organization's pages (profile).
-    pub fn user(
-        req: &HttpRequest,
-        user: &CurrentUser,
-        org: Option<&OrgContext>,
-        title: impl Into<String>,
-    ) -> Layout {
+    pub fn user(req: &HttpRequest, user: &CurrentUser, org: Option<&OrgContext>, title: impl Into<String>) -> Layout {
         let mut layout = Layout::public(req, title);
         let items = org
             .map(|ctx| {
                 NAV.iter()
                     .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p)))
-                    .map(|(href, label, icon, _)| NavItem {
-                        href,
-                        label,
-                        icon,
-                        active: false,
-                    })
+                    .map(|(href, label, icon, _)| NavItem { href, label, icon, active: false })
                     .collect()
             })
             .unwrap_or_default();
@@ -102,12 +78,7 @@ impl Layout {
     }
 
     /// A page of the organization, with `active` highlighted in the navigation.
-    pub fn member(
-        req: &HttpRequest,
-        ctx: &OrgContext,
-        title: impl Into<String>,
-        active: &str,
-    ) -> Layout {
+    pub fn member(req: &HttpRequest, ctx: &OrgContext, title: impl Into<String>, active: &str) -> Layout {
         let mut layout = Layout::user(req, &ctx.user, Some(ctx), title);
         if let Some(nav) = layout.nav.as_mut() {
             for item in &mut nav.items {

@@ -24,14 +24,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 
 /// Renders a template with any status: a form with errors is a 400 page.
-pub fn render<T: askama::Template>(
-    status: StatusCode,
-    template: &T,
-) -> Result<HttpResponse, AppError> {
-    let body = template
-        .render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a template: {e}")))?;
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(body))
+pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> Result<HttpResponse, AppError> {
+    let body = template.render().map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a template: {e}")))?;
+    Ok(HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(body))
 }

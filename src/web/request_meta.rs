@@ -29,11 +29,7 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
         .flat_map(|v| v.split(','))
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .or(Some(peer))
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).or(Some(peer))
 }
 
 impl RequestMeta {
@@ -43,15 +39,9 @@ impl RequestMeta {
             .map(|s| s.settings.server.trusted_proxies.clone())
             .unwrap_or_default();
         let ip = client_ip(req.peer_addr().map(|a| a.ip()), req.headers(), &trusted);
-        let user_agent = req
-            .headers()
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(400).collect());
-        RequestMeta {
-            ip: ip.map(|ip| ip.to_string()),
-            user_agent,
-        }
+        let user_agent =
+            req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(400).collect());
+        RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent }
     }
 }
 

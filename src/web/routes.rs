@@ -60,12 +60,7 @@ where
 {
     let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::GET);
     let access = entry.access;
-    cfg.route(
-        entry.path,
-        web::method(method)
-            .to(handler)
-            .wrap(from_fn(move |req, next| enforce(access, req, next))),
-    );
+    cfg.route(entry.path, web::method(method).to(handler).wrap(from_fn(move |req, next| enforce(access, req, next))));
 }
 
 /// `routes! { GET "/path" => Access::Public, handler; … }` defines the module's

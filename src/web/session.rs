@@ -27,17 +27,12 @@ impl TypedSession {
     }
 
     /// Starts a fresh session (new key) for `user_id`.
-    pub fn log_in(
-        &self,
-        user_id: UserId,
-        meta: &RequestMeta,
-    ) -> Result<(), actix_session::SessionInsertError> {
+    pub fn log_in(&self, user_id: UserId, meta: &RequestMeta) -> Result<(), actix_session::SessionInsertError> {
         self.0.renew();
         self.0.remove(SESSION_ID);
         self.0.insert(USER_ID, user_id)?;
         self.0.insert(IP, meta.ip.clone().unwrap_or_default())?;
-        self.0
-            .insert(USER_AGENT, meta.user_agent.clone().unwrap_or_default())?;
+        self.0.insert(USER_AGENT, meta.user_agent.clone().unwrap_or_default())?;
         Ok(())
     }
 

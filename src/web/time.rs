@@ -15,11 +15,7 @@ pub fn ago(at: DateTime<Utc>) -> String {
 }
 
 fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit} ago")
-    } else {
-        format!("{n} {unit}s ago")
-    }
+    if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") }
 }
 
 #[cfg(test)]

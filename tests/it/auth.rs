@@ -23,26 +23,13 @@ async fn sign_up_creates_the_user_the_organization_its_roles_and_the_owner_membe
     let dashboard = client.get("/dashboard").await;
     assert_eq!(dashboard.status, 200);
     assert!(dashboard.body.contains("Silva Studio"));
-    assert!(
-        dashboard.body.contains("Welcome to Client Hub"),
-        "the flash message is shown once"
-    );
-    assert!(
-        !client
-            .get("/dashboard")
-            .await
-            .body
-            .contains("Welcome to Client Hub"),
-        "and only once"
-    );
+    assert!(dashboard.body.contains("Welcome to Client Hub"), "the flash message is shown once");
+    assert!(!client.get("/dashboard").await.body.contains("Welcome to Client Hub"), "and only once");
 
     assert_eq!(app.count("users WHERE email = 'ana@studio.example'"), 1);
     assert_eq!(app.count("organizations"), 1);
     assert_eq!(app.count("roles"), 4);
-    assert_eq!(
-        app.count("memberships m JOIN roles r ON r.id = m.role_id WHERE r.key = 'super_admin'"),
-        1
-    );
+    assert_eq!(app.count("memberships m JOIN roles r ON r.id = m.role_id WHERE r.key = 'super_admin'"), 1);
     assert_eq!(app.count("role_permissions"), 26 + 26 + 11 + 5);
     assert_eq!(app.count("audit_logs WHERE action = 'org.created'"), 1);
 }
@@ -64,21 +51,10 @@ async fn login_lands_on_the_dashboard_and_logout_ends_the_session_on_the_server(
     assert_eq!(app.count("sessions"), 0, "the session row is gone");
 
     // The cookie from before the logout opens nothing any more.
-    let replay = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = replay
-        .get(format!("{}/dashboard", app.base))
-        .header("cookie", stolen_cookies)
-        .send()
-        .await
-        .unwrap();
+    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = replay.get(format!("{}/dashboard", app.base)).header("cookie", stolen_cookies).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        app.count("audit_logs WHERE action IN ('auth.login', 'auth.logout')"),
-        2
-    );
+    assert_eq!(app.count("audit_logs WHERE action IN ('auth.login', 'auth.logout')"), 2);
 }
 
 #[tokio::test]
@@ -88,64 +64,25 @@ async fn anonymous_visitors_are_sent_to_login_and_come_back_after() {
     let res = client.get("/profile").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), Some("/login?next=%2Fprofile"));
-    let res = client
-        .post_form(
-            "/login",
-            &[
-                ("email", OWNER),
-                ("password", PASSWORD),
-                ("next", "/profile"),
-            ],
-        )
-        .await;
+    let res = client.post_form("/login", &[("email", OWNER), ("password", PASSWORD), ("next", "/profile")]).await;
     assert_eq!(res.location(), Some("/profile"));
-    let res = app
-        .client()
-        .post_form(
-            "/login",
-            &[
-                ("email", OWNER),
-                ("password", PASSWORD),
-                ("next", "//evil.example"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.location(),
-        Some("/dashboard"),
-        "never redirect off-site"
-    );
+    let res =
+        app.client().post_form("/login", &[("email", OWNER), ("password", PASSWORD), ("next", "//evil.example")]).await;
+    assert_eq!(res.location(), Some("/dashboard"), "never redirect off-site");
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    let wrong = app
-        .client()
-        .post_form(
-            "/login",
-            &[("email", OWNER), ("password", "wrong password")],
-        )
-        .await;
-    let unknown = app
-        .client()
-        .post_form(
-            "/login",
-            &[
-                ("email", "nobody@nowhere.example"),
-                ("password", "wrong password"),
-            ],
-        )
-        .await;
+    let wrong = app.client().post_form("/login", &[("email", OWNER), ("password", "wrong password")]).await;
+    let unknown =
+        app.client().post_form("/login", &[("email", "nobody@nowhere.example"), ("password", "wrong password")]).await;
     assert_eq!(wrong.status, 400);
     assert_eq!(unknown.status, 400);
     let message = "The email or password is not right.";
     assert!(wrong.body.contains(message) && unknown.body.contains(message));
     assert_eq!(app.count("sessions"), 0);
-    assert_eq!(
-        app.count("audit_logs WHERE action = 'auth.login_failed'"),
-        2
-    );
+    assert_eq!(app.count("audit_logs WHERE action = 'auth.login_failed'"), 2);
 }
 
 #[tokio::test]
@@ -154,21 +91,12 @@ async fn suspended_and_banned_users_cannot_log_in_and_lose_their_sessions() {
     let member = app.member().await;
     assert_eq!(member.get("/dashboard").await.status, 200);
     diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "UPDATE users SET status = 'banned' WHERE email = '{MEMBER}'"
-        )),
+        diesel::sql_query(format!("UPDATE users SET status = 'banned' WHERE email = '{MEMBER}'")),
         &mut app.conn(),
     )
     .unwrap();
-    assert_eq!(
-        member.get("/dashboard").await.status,
-        303,
-        "the live session ends at the next request"
-    );
-    let res = app
-        .client()
-        .post_form("/login", &[("email", MEMBER), ("password", PASSWORD)])
-        .await;
+    assert_eq!(member.get("/dashboard").await.status, 303, "the live session ends at the next request");
+    let res = app.client().post_form("/login", &[("email", MEMBER), ("password", PASSWORD)]).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("suspended"));
 }
@@ -178,15 +106,9 @@ async fn login_issues_a_fresh_session_key() {
     let app = TestApp::spawn().await;
     let client = app.owner().await;
     let first = client.cookie_header();
-    client
-        .post_form("/login", &[("email", OWNER), ("password", PASSWORD)])
-        .await;
+    client.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
     let second = client.cookie_header();
-    let session = |h: &str| {
-        h.split("; ")
-            .find(|c| c.starts_with("session="))
-            .map(str::to_string)
-    };
+    let session = |h: &str| h.split("; ").find(|c| c.starts_with("session=")).map(str::to_string);
     assert!(session(&first).is_some());
     assert_ne!(session(&first), session(&second));
 }
@@ -198,28 +120,14 @@ async fn sessions_are_listed_and_can_be_revoked_from_the_profile() {
     let phone = app.owner().await;
     let profile = laptop.get("/profile").await;
     assert_eq!(profile.status, 200);
-    assert_eq!(
-        profile.body.matches("/revoke\"").count(),
-        2,
-        "both sessions are listed"
-    );
+    assert_eq!(profile.body.matches("/revoke\"").count(), 2, "both sessions are listed");
     assert!(profile.body.contains("This session"));
     assert!(profile.body.contains("CH-"), "the display ID is shown");
 
-    let res = laptop
-        .post_form("/profile/sessions/revoke-others", &[])
-        .await;
+    let res = laptop.post_form("/profile/sessions/revoke-others", &[]).await;
     assert_eq!(res.status, 303);
-    assert_eq!(
-        phone.get("/dashboard").await.status,
-        303,
-        "the phone is signed out"
-    );
-    assert_eq!(
-        laptop.get("/dashboard").await.status,
-        200,
-        "the laptop stays in"
-    );
+    assert_eq!(phone.get("/dashboard").await.status, 303, "the phone is signed out");
+    assert_eq!(laptop.get("/dashboard").await.status, 200, "the laptop stays in");
 }
 
 #[tokio::test]
@@ -234,9 +142,7 @@ async fn a_session_of_another_user_cannot_be_revoked() {
         &mut app.conn(),
     )
     .unwrap();
-    let res = owner
-        .post_form(&format!("/profile/sessions/{admin_session}/revoke"), &[])
-        .await;
+    let res = owner.post_form(&format!("/profile/sessions/{admin_session}/revoke"), &[]).await;
     assert_eq!(res.status, 404);
     assert_eq!(app.count("sessions"), 2);
 }
@@ -247,41 +153,20 @@ async fn changing_the_password_signs_out_other_sessions() {
     let here = app.owner().await;
     let elsewhere = app.owner().await;
     let wrong = here
-        .post_form(
-            "/profile/password",
-            &[
-                ("current_password", "not it"),
-                ("password", "a brand new password"),
-            ],
-        )
+        .post_form("/profile/password", &[("current_password", "not it"), ("password", "a brand new password")])
         .await;
     assert_eq!(wrong.status, 400);
     assert!(wrong.body.contains("That is not your current password."));
 
     let res = here
-        .post_form(
-            "/profile/password",
-            &[
-                ("current_password", PASSWORD),
-                ("password", "a brand new password"),
-            ],
-        )
+        .post_form("/profile/password", &[("current_password", PASSWORD), ("password", "a brand new password")])
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(elsewhere.get("/dashboard").await.status, 303);
     assert_eq!(here.get("/dashboard").await.status, 200);
-    let old = app
-        .client()
-        .post_form("/login", &[("email", OWNER), ("password", PASSWORD)])
-        .await;
+    let old = app.client().post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
     assert_eq!(old.status, 400);
-    let new = app
-        .client()
-        .post_form(
-            "/login",
-            &[("email", OWNER), ("password", "a brand new password")],
-        )
-        .await;
+    let new = app.client().post_form("/login", &[("email", OWNER), ("password", "a brand new password")]).await;
     assert_eq!(new.status, 303);
 }
 
@@ -301,4 +186,17 @@ async fn signed_in_users_skip_the_login_and_signup_pages() {
     assert_eq!(client.get("/signup").await.location(), Some("/dashboard"));
     assert_eq!(client.get("/").await.location(), Some("/dashboard"));
     assert_eq!(app.client().get("/").await.location(), Some("/login"));
+}
+
+#[tokio::test]
+async fn logging_in_sweeps_away_the_users_dead_sessions() {
+    let app = TestApp::spawn().await;
+    let _yesterday = app.owner().await;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE sessions SET expires_at = now() - interval '1 second'"),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let _today = app.owner().await;
+    assert_eq!(app.count("sessions"), 1);
 }

@@ -2,18 +2,8 @@
 
 use crate::support::*;
 
-fn signup_fields<'a>(
-    name: &'a str,
-    email: &'a str,
-    password: &'a str,
-    org: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("name", name),
-        ("email", email),
-        ("password", password),
-        ("org_name", org),
-    ]
+fn signup_fields<'a>(name: &'a str, email: &'a str, password: &'a str, org: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("name", name), ("email", email), ("password", password), ("org_name", org)]
 }
 
 async fn nothing_created(app: &TestApp) {
@@ -25,40 +15,20 @@ async fn nothing_created(app: &TestApp) {
 #[tokio::test]
 async fn an_email_without_at_is_refused_next_to_the_field() {
     let app = TestApp::empty().await;
-    let res = app
-        .client()
-        .post_form(
-            "/signup",
-            &signup_fields("Ana", "ana.example.com", "long enough pw", "Studio"),
-        )
-        .await;
+    let res =
+        app.client().post_form("/signup", &signup_fields("Ana", "ana.example.com", "long enough pw", "Studio")).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("id=\"email-error\""));
-    assert!(
-        res.body
-            .contains("Enter an email address like name@example.com.")
-    );
-    assert!(
-        res.body.contains("value=\"Studio\""),
-        "what was typed is kept"
-    );
-    assert!(
-        !res.body.contains("long enough pw"),
-        "but never the password"
-    );
+    assert!(res.body.contains("Enter an email address like name@example.com."));
+    assert!(res.body.contains("value=\"Studio\""), "what was typed is kept");
+    assert!(!res.body.contains("long enough pw"), "but never the password");
     nothing_created(&app).await;
 }
 
 #[tokio::test]
 async fn a_short_password_is_refused() {
     let app = TestApp::empty().await;
-    let res = app
-        .client()
-        .post_form(
-            "/signup",
-            &signup_fields("Ana", "ana@example.com", "short", "Studio"),
-        )
-        .await;
+    let res = app.client().post_form("/signup", &signup_fields("Ana", "ana@example.com", "short", "Studio")).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("Use at least 8 characters."));
     nothing_created(&app).await;
@@ -70,10 +40,7 @@ async fn an_empty_form_reports_every_field() {
     let res = app.client().post_form("/signup", &[]).await;
     assert_eq!(res.status, 400);
     for field in ["name", "email", "password", "org_name"] {
-        assert!(
-            res.body.contains(&format!("id=\"{field}-error\"")),
-            "{field} has its message"
-        );
+        assert!(res.body.contains(&format!("id=\"{field}-error\"")), "{field} has its message");
     }
     nothing_created(&app).await;
 }
@@ -84,21 +51,10 @@ async fn a_duplicate_email_is_refused_clearly() {
     let before = app.count("users");
     let res = app
         .client()
-        .post_form(
-            "/signup",
-            &signup_fields(
-                "Olivia",
-                " OWNER@northwind.example ",
-                "long enough pw",
-                "Copycat",
-            ),
-        )
+        .post_form("/signup", &signup_fields("Olivia", " OWNER@northwind.example ", "long enough pw", "Copycat"))
         .await;
     assert_eq!(res.status, 400);
-    assert!(
-        res.body
-            .contains("An account with this email already exists.")
-    );
+    assert!(res.body.contains("An account with this email already exists."));
     assert_eq!(app.count("users"), before);
     assert_eq!(app.count("organizations WHERE name = 'Copycat'"), 0);
 }
@@ -107,13 +63,7 @@ async fn a_duplicate_email_is_refused_clearly() {
 async fn an_overlong_body_is_refused_with_413() {
     let app = TestApp::empty().await;
     let huge = "x".repeat(11 * 1024);
-    let res = app
-        .client()
-        .post_form(
-            "/signup",
-            &signup_fields(&huge, "a@b.example", "long enough pw", "Studio"),
-        )
-        .await;
+    let res = app.client().post_form("/signup", &signup_fields(&huge, "a@b.example", "long enough pw", "Studio")).await;
     assert_eq!(res.status, 413);
     assert!(res.body.contains("larger than the 10 kB"));
     nothing_created(&app).await;
@@ -123,10 +73,7 @@ async fn an_overlong_body_is_refused_with_413() {
 async fn non_utf8_text_is_refused() {
     let app = TestApp::empty().await;
     let body = b"name=%FF%FE&email=a%40b.example&password=long+enough+pw&org_name=Studio".to_vec();
-    let res = app
-        .client()
-        .post_body("/signup", "application/x-www-form-urlencoded", body)
-        .await;
+    let res = app.client().post_body("/signup", "application/x-www-form-urlencoded", body).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("not valid text"));
     nothing_created(&app).await;
@@ -135,20 +82,11 @@ async fn non_utf8_text_is_refused() {
 #[tokio::test]
 async fn a_malformed_body_or_wrong_content_type_is_refused() {
     let app = TestApp::empty().await;
-    let res = app
-        .client()
-        .post_body("/signup", "application/json", br#"{"name":"x"}"#.to_vec())
-        .await;
+    let res = app.client().post_body("/signup", "application/json", br#"{"name":"x"}"#.to_vec()).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("format we do not accept"));
-    let res = app
-        .client()
-        .post_body(
-            "/signup",
-            "application/x-www-form-urlencoded",
-            b"name=%zz&&==&email".to_vec(),
-        )
-        .await;
+    let res =
+        app.client().post_body("/signup", "application/x-www-form-urlencoded", b"name=%zz&&==&email".to_vec()).await;
     assert_eq!(res.status, 400);
     nothing_created(&app).await;
 }
@@ -169,10 +107,7 @@ async fn a_missing_or_wrong_csrf_token_is_refused() {
     let mut with_token = fields.clone();
     let token = client.csrf().await;
     with_token.push(("csrf_token", &token));
-    assert_eq!(
-        app.client().post_raw("/signup", &with_token).await.status,
-        403
-    );
+    assert_eq!(app.client().post_raw("/signup", &with_token).await.status, 403);
     nothing_created(&app).await;
 }
 
@@ -207,30 +142,18 @@ async fn a_cross_site_post_is_refused_even_with_a_token() {
 #[tokio::test]
 async fn a_tampered_or_unknown_session_cookie_is_treated_as_signed_out() {
     let app = TestApp::spawn().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    for cookie in [
-        "session=garbage",
-        "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    ] {
-        let res = http
-            .get(format!("{}/dashboard", app.base))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for cookie in
+        ["session=garbage", "session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]
+    {
+        let res = http.get(format!("{}/dashboard", app.base)).header("cookie", cookie).send().await.unwrap();
         assert_eq!(res.status(), 303);
         assert_eq!(res.headers()["location"], "/login");
     }
     // A real cookie with one character changed fails its signature.
     let owner = app.owner().await;
     let cookies = owner.cookie_header();
-    let session = cookies
-        .split("; ")
-        .find(|c| c.starts_with("session="))
-        .unwrap();
+    let session = cookies.split("; ").find(|c| c.starts_with("session=")).unwrap();
     let mut tampered = session.to_string().into_bytes();
     let i = tampered.len() - 5;
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };

@@ -25,21 +25,16 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
 }
 
 async fn start_driver() -> Driver {
-    let chromedriver = which("chromedriver").expect("chromedriver is not installed: run `make test`, which installs chromium and chromium-driver");
+    let chromedriver = which("chromedriver")
+        .expect("chromedriver is not installed: run `make test`, which installs chromium and chromium-driver");
     let port = free_port();
     let process = Command::new(chromedriver)
         .arg(format!("--port={port}"))
@@ -47,15 +42,8 @@ async fn start_driver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let profile = std::env::temp_dir().join(format!(
-        "clienthub-chrome-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let driver = Driver {
-        process,
-        port,
-        profile,
-    };
+    let profile = std::env::temp_dir().join(format!("clienthub-chrome-{}", uuid::Uuid::new_v4().simple()));
+    let driver = Driver { process, port, profile };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");
@@ -110,24 +98,13 @@ async fn wait_for_path(browser: &Browser, path: &str) {
         if url.path() == path {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "expected to reach {path}, still at {url}"
-        );
+        assert!(Instant::now() < deadline, "expected to reach {path}, still at {url}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 async fn text_of(browser: &Browser, css: &str) -> String {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
 async fn fill(browser: &Browser, css: &str, value: &str) {
@@ -147,12 +124,20 @@ async fn wait_for_text(browser: &Browser, css: &str, expected: &str) {
         if text.contains(expected) {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "expected {css} to contain {expected:?}, got {text:?}"
-        );
+        assert!(Instant::now() < deadline, "expected {css} to contain {expected:?}, got {text:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Logs out from the account menu.
+async fn log_out(browser: &Browser) {
+    browser.find(Locator::Css("details.menu > summary")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    wait_for_path(browser, "/login").await;
+}
+
+async fn submit(browser: &Browser) {
+    browser.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
 }
 
 /// Signs up, sees the dashboard, logs out, logs back in, opens the profile, logs out.
@@ -171,124 +156,44 @@ async fn sign_up_log_in_and_out(javascript: bool) {
     fill(&browser, "#email", "ana-at-example.com").await;
     fill(&browser, "#password", "correct horse battery").await;
     fill(&browser, "#org_name", "Silva & Daughters Studio").await;
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(
-        &browser,
-        "#email-error",
-        "Enter an email address like name@example.com.",
-    )
-    .await;
+    submit(&browser).await;
+    wait_for_text(&browser, "#email-error", "Enter an email address like name@example.com.").await;
     screenshot(&browser, &shot("signup-error")).await;
     assert_eq!(
-        browser
-            .find(Locator::Css("#org_name"))
-            .await
-            .unwrap()
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
+        browser.find(Locator::Css("#org_name")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("Silva & Daughters Studio")
     );
 
     fill(&browser, "#email", "ana@example.com").await;
     fill(&browser, "#password", "correct horse battery").await;
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit(&browser).await;
     wait_for_path(&browser, "/dashboard").await;
     wait_for_text(&browser, "h1", "Good to see you, Ana").await;
     wait_for_text(&browser, ".flash", "Your workspace is ready").await;
-    assert!(
-        text_of(&browser, ".org-chip")
-            .await
-            .contains("Silva & Daughters Studio")
-    );
+    assert!(text_of(&browser, ".org-chip").await.contains("Silva & Daughters Studio"));
     screenshot(&browser, &shot("dashboard")).await;
 
-    // Log out from the account menu.
-    browser
-        .find(Locator::Css("details.menu > summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(&browser, "/login").await;
+    log_out(&browser).await;
     wait_for_text(&browser, ".flash", "You have been logged out.").await;
 
     // A wrong password, then the right one.
     fill(&browser, "#email", "ana@example.com").await;
     fill(&browser, "#password", "wrong horse battery").await;
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(
-        &browser,
-        ".form-error",
-        "The email or password is not right.",
-    )
-    .await;
+    submit(&browser).await;
+    wait_for_text(&browser, ".form-error", "The email or password is not right.").await;
     screenshot(&browser, &shot("login-error")).await;
     fill(&browser, "#password", "correct horse battery").await;
-    browser
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit(&browser).await;
     wait_for_path(&browser, "/dashboard").await;
     wait_for_text(&browser, "h1", "Good to see you, Ana").await;
 
-    browser
-        .goto(&format!("{}/profile", app.base))
-        .await
-        .unwrap();
+    browser.goto(&format!("{}/profile", app.base)).await.unwrap();
     wait_for_text(&browser, "#sessions", "This session").await;
     screenshot(&browser, &shot("profile")).await;
 
-    browser
-        .find(Locator::Css("details.menu > summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(&browser, "/login").await;
+    log_out(&browser).await;
     screenshot(&browser, &shot("login")).await;
-    browser
-        .goto(&format!("{}/dashboard", app.base))
-        .await
-        .unwrap();
+    browser.goto(&format!("{}/dashboard", app.base)).await.unwrap();
     wait_for_path(&browser, "/login").await;
 
     browser.close().await.unwrap();

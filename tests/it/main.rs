@@ -1,10 +1,7 @@
 //! Integration tests: one binary, a real PostgreSQL (a fresh database per test) and
 //! real HTTP against a real server. Browser tests drive headless Chromium.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "in tests a failed unwrap is a failed test, with its location"
-)]
+#![expect(clippy::unwrap_used, reason = "in tests a failed unwrap is a failed test, with its location")]
 
 mod auth;
 mod bad_input;

@@ -18,54 +18,42 @@ async fn ready_is_503_while_the_database_is_unreachable() {
     let mut settings = test_settings();
     settings.database.connect_timeout_secs = 1;
     // Nothing listens on port 1: every connection attempt fails at once.
-    let pool =
-        clienthub::db::build_pool("postgres://postgres@127.0.0.1:1/none", &settings.database)
-            .unwrap();
+    let pool = clienthub::db::build_pool("postgres://postgres@127.0.0.1:1/none", &settings.database).unwrap();
     let app = TestApp::start(db, settings, pool).await;
     let client = app.client();
     assert_eq!(client.get("/health").await.status, 200);
     let ready = client.get("/ready").await;
     assert_eq!(ready.status, 503);
-    let page = client
-        .post_form("/login", &[("email", OWNER), ("password", PASSWORD)])
-        .await;
+    let page = client.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
     assert_eq!(page.status, 503);
     assert!(page.body.contains("briefly unavailable"));
-    assert!(
-        !page.body.to_lowercase().contains("connection refused"),
-        "no internals leak"
-    );
+    assert!(!page.body.to_lowercase().contains("connection refused"), "no internals leak");
 }
 
 #[tokio::test]
 async fn pages_carry_the_security_headers() {
     let app = TestApp::empty().await;
     let page = app.client().get("/login").await;
-    let h = |name: &str| {
-        page.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
+    let h = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let csp = h("content-security-policy");
-    assert!(
-        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-        "{csp}"
-    );
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(h("x-frame-options"), "DENY");
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "same-origin");
-    assert!(
-        page.headers.get("access-control-allow-origin").is_none(),
-        "no CORS"
-    );
+    assert_eq!(h("x-request-id").len(), 36, "a request id to match the logs");
+    assert!(page.headers.get("access-control-allow-origin").is_none(), "no CORS");
     let cookie = h("set-cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
+#[tokio::test]
+async fn an_htmx_request_of_a_signed_out_user_redirects_the_whole_page() {
+    let app = TestApp::empty().await;
+    let res =
+        app.client().http.get(format!("{}/dashboard", app.base)).header("hx-request", "true").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["hx-redirect"], "/login");
 }
 
 #[tokio::test]
@@ -75,10 +63,7 @@ async fn secure_cookies_get_the_host_prefix_over_https() {
     let mut settings = app.settings.clone();
     settings.server.app_url = "https://hub.example".into();
     assert!(settings.https());
-    assert_eq!(
-        clienthub::web::csrf::cookie_name(settings.https()),
-        "__Host-csrf"
-    );
+    assert_eq!(clienthub::web::csrf::cookie_name(settings.https()), "__Host-csrf");
 }
 
 #[tokio::test]
@@ -86,39 +71,19 @@ async fn static_files_are_served_with_long_caching_and_no_inline_scripts_are_nee
     let app = TestApp::empty().await;
     let client = app.client();
     let login = client.get("/login").await;
-    let css = login
-        .body
-        .split("href=\"")
-        .find_map(|s| s.strip_prefix("/static/app.css"))
-        .unwrap();
+    let css = login.body.split("href=\"").find_map(|s| s.strip_prefix("/static/app.css")).unwrap();
     let version = &css[..css.find('"').unwrap()];
     let res = client.get(&format!("/static/app.css{version}")).await;
     assert_eq!(res.status, 200);
-    assert_eq!(
-        res.headers["cache-control"],
-        "public, max-age=31536000, immutable"
-    );
+    assert_eq!(res.headers["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(res.headers["content-type"], "text/css; charset=utf-8");
-    assert!(
-        client
-            .get("/static/htmx.min.js")
-            .await
-            .body
-            .contains("htmx")
-    );
+    assert!(client.get("/static/htmx.min.js").await.body.contains("htmx"));
     assert!(!login.body.contains("<script>"), "no inline script");
     assert!(!login.body.contains("style=\""), "no inline style");
     assert_eq!(client.get("/static/../Cargo.toml").await.status, 404);
     let brand = client.get("/brand.css?c=112233").await;
     assert!(brand.body.contains("--brand:#112233"));
-    assert!(
-        client
-            .get("/brand.css?c=x;}body{")
-            .await
-            .body
-            .contains("--brand:#4f46e5"),
-        "only hex colors"
-    );
+    assert!(client.get("/brand.css?c=x;}body{").await.body.contains("--brand:#4f46e5"), "only hex colors");
 }
 
 #[tokio::test]
@@ -127,19 +92,8 @@ async fn unknown_pages_get_a_friendly_404_without_internals() {
     let page = app.client().get("/no/such/page").await;
     assert_eq!(page.status, 404);
     assert!(page.body.contains("Page not found"));
-    assert!(
-        page.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let wrong_method = app
-        .client()
-        .http
-        .put(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap();
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    let wrong_method = app.client().http.put(format!("{}/login", app.base)).send().await.unwrap();
     assert_eq!(wrong_method.status(), 404);
 }
 
@@ -154,16 +108,9 @@ async fn login_attempts_are_rate_limited_with_retry_after() {
     let client = app.client();
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(
-            client
-                .post_form("/login", &[("email", OWNER), ("password", "wrong")])
-                .await,
-        );
+        statuses.push(client.post_form("/login", &[("email", OWNER), ("password", "wrong")]).await);
     }
-    let limited = statuses
-        .iter()
-        .find(|p| p.status == 429)
-        .expect("a 429 after the burst");
+    let limited = statuses.iter().find(|p| p.status == 429).expect("a 429 after the burst");
     assert!(limited.headers.get("retry-after").is_some());
     assert!(limited.body.contains("Too many requests"));
     assert!(limited.body.contains("<html"));

@@ -46,45 +46,23 @@ async fn a_tenant_transaction_sees_only_its_own_rows_without_any_where_clause() 
     let app = TestApp::spawn().await;
     let mut conn = app.conn();
     let (org_a, user_a) = org_of(&mut conn, OWNER);
-    let a = Tenant {
-        org_id: org_a,
-        user_id: user_a,
-        client_id: None,
-    };
+    let a = Tenant { org_id: org_a, user_id: user_a, client_id: None };
 
     // Outside a tenant transaction the app's own role sees both organizations.
-    assert_eq!(
-        count(&mut conn, "SELECT count(*) AS n FROM organizations"),
-        2
-    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM organizations"), 2);
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM roles"), 8);
 
     in_tenant(&mut conn, a, |c| {
         assert_eq!(count(c, "SELECT count(*) AS n FROM organizations"), 1);
         assert_eq!(count(c, "SELECT count(*) AS n FROM roles"), 4);
-        assert_eq!(
-            count(
-                c,
-                "SELECT count(*) AS n FROM role_permissions WHERE org_id <> app_org_id()"
-            ),
-            0
-        );
+        assert_eq!(count(c, "SELECT count(*) AS n FROM role_permissions WHERE org_id <> app_org_id()"), 0);
         assert_eq!(count(c, "SELECT count(*) AS n FROM memberships"), 5);
         assert_eq!(
             count(c, "SELECT count(*) AS n FROM audit_logs"),
-            count(
-                c,
-                "SELECT count(*) AS n FROM audit_logs WHERE org_id = app_org_id()"
-            )
+            count(c, "SELECT count(*) AS n FROM audit_logs WHERE org_id = app_org_id()")
         );
         // Users: A's members, never B's owner.
-        assert_eq!(
-            count(
-                c,
-                &format!("SELECT count(*) AS n FROM users WHERE email = '{OTHER_OWNER}'")
-            ),
-            0
-        );
+        assert_eq!(count(c, &format!("SELECT count(*) AS n FROM users WHERE email = '{OTHER_OWNER}'")), 0);
         assert_eq!(count(c, "SELECT count(*) AS n FROM users"), 5);
         Ok(())
     })
@@ -97,18 +75,11 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     let mut conn = app.conn();
     let (org_a, user_a) = org_of(&mut conn, OWNER);
     let (org_b, _) = org_of(&mut conn, OTHER_OWNER);
-    let a = Tenant {
-        org_id: org_a,
-        user_id: user_a,
-        client_id: None,
-    };
+    let a = Tenant { org_id: org_a, user_id: user_a, client_id: None };
 
     let (renamed, deleted, users_renamed) = in_tenant(&mut conn, a, |c| {
-        let renamed =
-            diesel::sql_query("UPDATE roles SET name = name || ' (renamed)'").execute(c)?;
-        let deleted =
-            diesel::sql_query("DELETE FROM role_permissions WHERE permission = 'export_data'")
-                .execute(c)?;
+        let renamed = diesel::sql_query("UPDATE roles SET name = name || ' (renamed)'").execute(c)?;
+        let deleted = diesel::sql_query("DELETE FROM role_permissions WHERE permission = 'export_data'").execute(c)?;
         let users_renamed = diesel::sql_query("UPDATE users SET name = 'Hijacked'").execute(c)?;
         Ok((renamed, deleted, users_renamed))
     })
@@ -119,9 +90,7 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     assert_eq!(
         count(
             &mut conn,
-            &format!(
-                "SELECT count(*) AS n FROM roles WHERE org_id = '{org_b}' AND name LIKE '%renamed%'"
-            )
+            &format!("SELECT count(*) AS n FROM roles WHERE org_id = '{org_b}' AND name LIKE '%renamed%'")
         ),
         0
     );
@@ -134,13 +103,7 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
         ),
         2
     );
-    assert_eq!(
-        count(
-            &mut conn,
-            "SELECT count(*) AS n FROM users WHERE name = 'Hijacked'"
-        ),
-        1
-    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM users WHERE name = 'Hijacked'"), 1);
 
     // Writing a row into B from A's transaction is refused by the policy.
     let insert_into_b = in_tenant(&mut conn, a, |c| {
@@ -153,15 +116,12 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
     assert!(err.contains("row-level security"), "{err}");
 
     // Moving A's row into B is refused too.
-    let move_to_b = in_tenant(&mut conn, a, |c| {
-        diesel::sql_query(format!("UPDATE memberships SET org_id = '{org_b}'")).execute(c)
-    });
+    let move_to_b =
+        in_tenant(&mut conn, a, |c| diesel::sql_query(format!("UPDATE memberships SET org_id = '{org_b}'")).execute(c));
     assert!(move_to_b.is_err());
 
     // The audit log is append-only for tenants.
-    let erase = in_tenant(&mut conn, a, |c| {
-        diesel::sql_query("DELETE FROM audit_logs").execute(c)
-    });
+    let erase = in_tenant(&mut conn, a, |c| diesel::sql_query("DELETE FROM audit_logs").execute(c));
     assert!(erase.unwrap_err().to_string().contains("permission denied"));
 }
 

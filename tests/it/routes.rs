@@ -30,14 +30,9 @@ const SIGN_OUT_ROUTES: &[&str] = &["/logout"];
 
 #[test]
 fn every_registered_route_has_the_policy_spec_gives_it() {
-    let mut registered: Vec<String> = clienthub::routes::all()
-        .iter()
-        .map(|r| format!("{} {} {:?}", r.method, r.path, r.access))
-        .collect();
-    let mut expected: Vec<String> = EXPECTED
-        .iter()
-        .map(|(m, p, a)| format!("{m} {p} {a:?}"))
-        .collect();
+    let mut registered: Vec<String> =
+        clienthub::routes::all().iter().map(|r| format!("{} {} {:?}", r.method, r.path, r.access)).collect();
+    let mut expected: Vec<String> = EXPECTED.iter().map(|(m, p, a)| format!("{m} {p} {a:?}")).collect();
     registered.sort();
     expected.sort();
     assert_eq!(registered, expected);
@@ -78,8 +73,7 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
                 "GET" => client.get(&path).await,
                 _ => client.post_form(&path, &[]).await,
             };
-            let to_login =
-                res.status == 303 && res.location().is_some_and(|l| l.starts_with("/login"));
+            let to_login = res.status == 303 && res.location().is_some_and(|l| l.starts_with("/login"));
             let who = format!("{} {} as {role:?}", route.method, route.path);
             if allowed(route.access, role) {
                 assert_ne!(res.status, 403, "{who} should be allowed");
@@ -87,17 +81,10 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
                     assert!(!to_login, "{who} should not be sent to login");
                 }
             } else if role.is_none() {
-                assert!(
-                    to_login,
-                    "{who} should be sent to login, got {}",
-                    res.status
-                );
+                assert!(to_login, "{who} should be sent to login, got {}", res.status);
             } else {
                 assert_eq!(res.status, 403, "{who} should be forbidden");
-                assert!(
-                    res.body.contains("You do not have access"),
-                    "{who} shows the 403 page"
-                );
+                assert!(res.body.contains("You do not have access"), "{who} shows the 403 page");
             }
         }
     }
@@ -126,14 +113,5 @@ fn built_in_roles_carry_the_spec_permissions() {
         ]
     );
     let client: Vec<_> = BuiltinRole::Client.default_permissions().iter().collect();
-    assert_eq!(
-        client,
-        vec![
-            ViewProjects,
-            ViewFiles,
-            ViewInvoices,
-            ViewQuotations,
-            UseChat
-        ]
-    );
+    assert_eq!(client, vec![ViewProjects, ViewFiles, ViewInvoices, ViewQuotations, UseChat]);
 }

@@ -34,11 +34,7 @@ fn declared() -> Vec<(String, String, bool)> {
             continue;
         }
         if let (Some(t), Some((col, ty))) = (&table, line.split_once(" -> ")) {
-            out.push((
-                t.clone(),
-                col.trim().to_string(),
-                ty.starts_with("Nullable<"),
-            ));
+            out.push((t.clone(), col.trim().to_string(), ty.starts_with("Nullable<")));
         }
     }
     out.sort();

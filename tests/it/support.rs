@@ -22,8 +22,7 @@ pub const OTHER_OWNER: &str = "owner@othercorp.example";
 
 /// The server PostgreSQL that tests create their databases on.
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
 }
 
 fn db_url(name: &str) -> String {
@@ -35,8 +34,7 @@ fn db_url(name: &str) -> String {
 }
 
 fn admin_conn() -> PgConnection {
-    PgConnection::establish(&db_url("postgres"))
-        .expect("connect to the test PostgreSQL (see README: make test)")
+    PgConnection::establish(&db_url("postgres")).expect("connect to the test PostgreSQL (see README: make test)")
 }
 
 /// A name that changes whenever a migration changes, so a stale template is never used.
@@ -67,9 +65,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// Creates the migrated template once (per migrations version, across processes).
 fn ensure_template(admin: &mut PgConnection) -> String {
     let name = template_name();
-    admin
-        .batch_execute("SELECT pg_advisory_lock(727274)")
-        .unwrap();
+    admin.batch_execute("SELECT pg_advisory_lock(727274)").unwrap();
     let exists: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
         "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
     ))
@@ -77,23 +73,15 @@ fn ensure_template(admin: &mut PgConnection) -> String {
     .unwrap();
     if exists == 0 {
         let building = format!("{name}_building");
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building}"))
-            .unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {building}"))
-            .unwrap();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {building}")).unwrap();
         {
             let mut conn = PgConnection::establish(&db_url(&building)).unwrap();
             db::migrate(&mut conn).unwrap();
         }
-        admin
-            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-            .unwrap();
+        admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).unwrap();
     }
-    admin
-        .batch_execute("SELECT pg_advisory_unlock(727274)")
-        .unwrap();
+    admin.batch_execute("SELECT pg_advisory_unlock(727274)").unwrap();
     name
 }
 
@@ -110,13 +98,8 @@ impl TestDb {
         let mut admin = admin_conn();
         let template = ensure_template(&mut admin);
         let name = format!("clienthub_test_{}", uuid::Uuid::new_v4().simple());
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .unwrap();
-        TestDb {
-            url: db_url(&name),
-            name,
-        }
+        admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).unwrap();
+        TestDb { url: db_url(&name), name }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -127,10 +110,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let mut admin = admin_conn();
-        let _ = admin.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
 }
 
@@ -140,8 +120,7 @@ pub fn test_settings() -> Settings {
     settings.server.port = 0;
     settings.server.host = "127.0.0.1".into();
     settings.security.secret_key = hex::encode([7u8; 64]);
-    settings.data.dir =
-        std::env::temp_dir().join(format!("clienthub-test-{}", uuid::Uuid::new_v4().simple()));
+    settings.data.dir = std::env::temp_dir().join(format!("clienthub-test-{}", uuid::Uuid::new_v4().simple()));
     settings
 }
 
@@ -193,26 +172,14 @@ impl TestApp {
         let (port, handle) = rx.recv().unwrap();
         let mut settings = settings;
         settings.server.app_url = format!("http://127.0.0.1:{port}");
-        TestApp {
-            base: format!("http://127.0.0.1:{port}"),
-            pool,
-            settings,
-            handle,
-            _db: db,
-        }
+        TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, _db: db }
     }
 
     pub fn seed(&self) {
         let mut conn = self.pool.get().unwrap();
         demo::seed(&mut conn).unwrap();
         let hash = clienthub::auth::password::hash(PASSWORD).unwrap();
-        match clienthub::auth::queries::sign_up(
-            &mut conn,
-            "Otto Other",
-            OTHER_OWNER,
-            &hash,
-            "Other Corp",
-        ) {
+        match clienthub::auth::queries::sign_up(&mut conn, "Otto Other", OTHER_OWNER, &hash, "Other Corp") {
             Ok(_) => {}
             Err(_) => panic!("seeding the other organization failed"),
         }
@@ -229,9 +196,7 @@ impl TestApp {
 
     pub async fn login(&self, email: &str) -> Client {
         let client = self.client();
-        let res = client
-            .post_form("/login", &[("email", email), ("password", PASSWORD)])
-            .await;
+        let res = client.post_form("/login", &[("email", email), ("password", PASSWORD)]).await;
         assert_eq!(res.status(), 303, "login of {email} should redirect");
         client
     }
@@ -291,11 +256,7 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Client {
-            base: base.to_string(),
-            http,
-            jar,
-        }
+        Client { base: base.to_string(), http, jar }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -306,11 +267,7 @@ impl Client {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();
-        Page {
-            status,
-            headers,
-            body,
-        }
+        Page { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Page {
@@ -320,11 +277,7 @@ impl Client {
     /// The CSRF token: the one in the page's meta tag (a public page mints it).
     pub async fn csrf(&self) -> String {
         let page = self.get("/login").await;
-        let page = if page.status == 303 {
-            self.get("/profile").await
-        } else {
-            page
-        };
+        let page = if page.status == 303 { self.get("/profile").await } else { page };
         extract_meta_csrf(&page.body).expect("a page with a csrf-token meta tag")
     }
 
@@ -338,14 +291,8 @@ impl Client {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let res = self
-            .http
-            .post(self.url(path))
-            .header("sec-fetch-site", "same-origin")
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            self.http.post(self.url(path)).header("sec-fetch-site", "same-origin").form(fields).send().await.unwrap();
         Self::page(res).await
     }
 
