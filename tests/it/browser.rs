@@ -172,6 +172,20 @@ async fn sign_up_log_in_and_out(javascript: bool) {
     wait_for_text(&browser, ".flash", "Your workspace is ready").await;
     assert!(text_of(&browser, ".org-chip").await.contains("Silva & Daughters Studio"));
     screenshot(&browser, &shot("dashboard")).await;
+    // On a phone the navigation folds away behind the menu button.
+    browser.set_window_size(390, 844).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await; // the slide-out transition
+    let sidebar_right_edge = |browser: Browser| async move {
+        let (x, _, width, _) = browser.find(Locator::Css(".sidebar")).await.unwrap().rectangle().await.unwrap();
+        x + width
+    };
+    assert!(sidebar_right_edge(browser.clone()).await <= 1.0, "the sidebar is off screen");
+    screenshot(&browser, &shot("dashboard-phone")).await;
+    browser.find(Locator::Css(".nav-toggle-label")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await; // the slide-in transition
+    assert!(sidebar_right_edge(browser.clone()).await > 200.0, "the menu button opens it");
+    screenshot(&browser, &shot("dashboard-phone-menu")).await;
+    browser.set_window_size(1400, 900).await.unwrap();
 
     log_out(&browser).await;
     wait_for_text(&browser, ".flash", "You have been logged out.").await;
