@@ -30,11 +30,12 @@ pub fn seed(conn: &mut PgConnection) -> anyhow::Result<bool> {
     }
     let hash = password::hash(PASSWORD)?;
     let (owner_name, owner_email, _) = LOGINS[0];
-    let (_, org_id) = match queries::sign_up(conn, owner_name, owner_email, &hash, "Northwind Studio") {
-        Ok(ids) => ids,
-        Err(queries::SignupError::EmailTaken) => return Ok(false),
-        Err(queries::SignupError::Db(e)) => return Err(e.into()),
-    };
+    let (_, org_id) =
+        match queries::sign_up(conn, &Default::default(), owner_name, owner_email, &hash, "Northwind Studio") {
+            Ok(ids) => ids,
+            Err(queries::SignupError::EmailTaken) => return Ok(false),
+            Err(queries::SignupError::Db(e)) => return Err(e.into()),
+        };
     for (name, email, role) in &LOGINS[1..] {
         queries::create_member(conn, org_id, *role, name, email, &hash)?;
     }

@@ -36,14 +36,16 @@ fn main() -> anyhow::Result<()> {
     let embedded =
         if settings.database.url.is_empty() { Some(EmbeddedPostgres::start(&settings.data.dir)?) } else { None };
     let url = embedded.as_ref().map(|pg| pg.url.clone()).unwrap_or_else(|| settings.database.url.clone());
-    let result = run(cli.command.unwrap_or(Command::Serve), settings, &url);
+    // Demo accounts share a published password: only ever on the private database.
+    let may_seed = embedded.is_some() && settings.demo.seed_on_first_start;
+    let result = run(cli.command.unwrap_or(Command::Serve), settings, &url, may_seed);
     if let Some(pg) = embedded {
         pg.stop();
     }
     result
 }
 
-fn run(command: Command, settings: Settings, url: &str) -> anyhow::Result<()> {
+fn run(command: Command, settings: Settings, url: &str, may_seed: bool) -> anyhow::Result<()> {
     let pool = db::build_pool(url, &settings.database).context("connecting to PostgreSQL")?;
     let mut conn = pool.get().context("connecting to PostgreSQL")?;
     let applied = db::migrate(&mut conn)?;
@@ -65,7 +67,7 @@ fn run(command: Command, settings: Settings, url: &str) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => {
-            if settings.demo.seed_on_first_start && demo::is_empty(&mut conn)? {
+            if may_seed && demo::is_empty(&mut conn)? {
                 demo::seed(&mut conn)?;
                 print!("{}", demo::describe_logins());
             }

@@ -155,13 +155,20 @@ CREATE POLICY tenant_isolation ON audit_logs
 -- and changes only itself.
 CREATE POLICY visible_users ON users FOR SELECT
   USING (id = app_user_id() OR EXISTS (
-    SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = app_org_id()));
+    SELECT 1 FROM memberships m
+    WHERE m.user_id = users.id AND m.org_id = app_org_id() AND m.status <> 'invited'));
 CREATE POLICY self_insert ON users FOR INSERT WITH CHECK (id = app_user_id());
 CREATE POLICY self_update ON users FOR UPDATE
   USING (id = app_user_id()) WITH CHECK (id = app_user_id());
 
-GRANT SELECT, INSERT, UPDATE ON organizations TO clienthub_tenant;
-GRANT SELECT, INSERT, UPDATE ON users TO clienthub_tenant;
+-- Column grants: a tenant can never touch an organization's status or plan, a user's
+-- status or platform role, nor read anyone's password hash.
+GRANT SELECT, INSERT ON organizations TO clienthub_tenant;
+GRANT UPDATE (name, brand_color, default_currency, timezone, updated_at) ON organizations TO clienthub_tenant;
+GRANT INSERT ON users TO clienthub_tenant;
+GRANT SELECT (id, email, name, display_id, status, is_platform_owner, active_org_id, last_login_at,
+              created_at, updated_at) ON users TO clienthub_tenant;
+GRANT UPDATE (name, email, active_org_id, updated_at) ON users TO clienthub_tenant;
 GRANT SELECT, INSERT, UPDATE, DELETE ON roles, role_permissions, memberships TO clienthub_tenant;
 -- The audit log is append-only for tenants.
 GRANT SELECT, INSERT ON audit_logs TO clienthub_tenant;

@@ -77,17 +77,17 @@ pub async fn signup(
         Err(errors) => return invalid(&req, form, errors),
     };
     let password_hash = hash_password(signup.password.clone()).await?;
-    let audit_meta = meta.clone();
+    let signup_meta = meta.clone();
     let result = db::run(&state.pool, move |conn| {
-        match queries::sign_up(conn, &signup.name, signup.email.as_str(), &password_hash, &signup.org_name) {
-            Ok((user_id, org_id)) => {
-                audit::record(
-                    conn,
-                    &audit_meta,
-                    AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
-                )?;
-                Ok(Some(user_id))
-            }
+        match queries::sign_up(
+            conn,
+            &signup_meta,
+            &signup.name,
+            signup.email.as_str(),
+            &password_hash,
+            &signup.org_name,
+        ) {
+            Ok((user_id, _)) => Ok(Some(user_id)),
             Err(SignupError::EmailTaken) => Ok(None),
             Err(SignupError::Db(e)) => Err(e.into()),
         }
@@ -99,7 +99,7 @@ pub async fn signup(
         form.password.clear();
         return invalid(&req, form, errors);
     };
-    session.log_in(user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
+    session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
     Ok(redirect_with(&req, "/dashboard", Flash::success("Welcome to Client Hub! Your workspace is ready.")))
 }
 
@@ -190,7 +190,7 @@ pub async fn login(
     };
     match outcome {
         LoginOutcome::Success(user_id) => {
-            session.log_in(user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
+            session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
             Ok(redirect(safe_next(&form.next).unwrap_or("/dashboard")))
         }
         LoginOutcome::BadCredentials => failed("The email or password is not right. Please try again."),
@@ -207,7 +207,7 @@ pub async fn logout(
     user: CurrentUser,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
-    session.log_out();
+    session.log_out(&req);
     let org = auth_of(&req).await?.and_then(|a| a.org.ok()).map(|o| o.org_id);
     db::run(&state.pool, move |conn| {
         let mut event = AuditEvent::new("auth.logout").actor(user.id).entity("user", user.id.0);
@@ -259,7 +259,8 @@ async fn profile_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user.id;
-    let rows = db::run(&state.pool, move |conn| Ok(queries::list_sessions(conn, user_id)?)).await?;
+    let idle = chrono::Duration::minutes(state.settings.security.session_idle_minutes);
+    let rows = db::run(&state.pool, move |conn| Ok(queries::list_sessions(conn, user_id, idle)?)).await?;
     let current = user.session_id;
     let org = auth_of(req).await?.and_then(|a| a.org.ok());
     let page = ProfilePage {

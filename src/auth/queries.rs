@@ -7,10 +7,12 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::display_id;
+use crate::audit::{self, AuditEvent};
 use crate::db::ids::{OrgId, SessionId, UserId};
 use crate::db::schema::{sessions, users};
 use crate::db::{Tenant, tenant};
 use crate::orgs;
+use crate::web::request_meta::RequestMeta;
 
 #[derive(Queryable, Selectable, Debug)]
 #[diesel(table_name = users)]
@@ -61,6 +63,7 @@ fn is_unique_violation(e: &DieselError, constraint: &str) -> bool {
 /// membership, all in one transaction.
 pub fn sign_up(
     conn: &mut PgConnection,
+    meta: &RequestMeta,
     name: &str,
     email: &str,
     password_hash: &str,
@@ -76,6 +79,11 @@ pub fn sign_up(
             insert_user(conn, user_id, name, email, password_hash, &display_id)?;
             orgs::queries::provision(conn, org_id, org_name, user_id)?;
             diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
+            audit::record(
+                conn,
+                meta,
+                AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
+            )?;
             Ok::<_, DieselError>(())
         });
         match result {
@@ -146,13 +154,26 @@ pub struct SessionRow {
 }
 
 /// The user's live sessions, most recently used first.
-pub fn list_sessions(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<SessionRow>> {
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::expires_at.gt(Utc::now()))
+pub fn list_sessions(conn: &mut PgConnection, user_id: UserId, idle: chrono::Duration) -> QueryResult<Vec<SessionRow>> {
+    let now = Utc::now();
+    live_sessions_of(user_id, now, now - idle)
         .order(sessions::last_seen_at.desc())
         .select((sessions::id, sessions::ip, sessions::user_agent, sessions::created_at, sessions::last_seen_at))
         .load(conn)
+}
+
+/// The user's sessions that are neither expired nor idle since before `idle_since`.
+#[diesel::dsl::auto_type]
+fn live_sessions_of(user_id: UserId, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> _ {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(idle_since))
+}
+
+pub fn count_live_sessions(conn: &mut PgConnection, user_id: UserId, idle: chrono::Duration) -> QueryResult<i64> {
+    let now = Utc::now();
+    live_sessions_of(user_id, now, now - idle).count().get_result(conn)
 }
 
 /// Ends one session of the user; another user's session id matches nothing.

@@ -172,8 +172,13 @@ impl SessionStore for PgSessionStore {
         .await
         .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
         if updated == 0 {
-            // The session was revoked meanwhile: start a fresh one rather than revive it.
-            return self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
+            // Revoked while this request ran: start a fresh session, never with the
+            // identity of the one that was ended.
+            let mut anonymous = state;
+            for key in [USER_ID, IP, USER_AGENT, SESSION_ID] {
+                anonymous.remove(key);
+            }
+            return self.save(anonymous, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
         }
         Ok(session_key)
     }

@@ -51,7 +51,9 @@ async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> 
         })
     })
     .await?;
-    let sessions = db::run(&state.pool, move |conn| Ok(queries::live_sessions(conn, user_id)?)).await?;
+    let idle = chrono::Duration::minutes(state.settings.security.session_idle_minutes);
+    let sessions =
+        db::run(&state.pool, move |conn| Ok(crate::auth::queries::count_live_sessions(conn, user_id, idle)?)).await?;
     let page = DashboardPage {
         layout: Layout::member(&req, &ctx, "Dashboard", "/dashboard"),
         first_name: ctx.user.name.split_whitespace().next().unwrap_or("").to_string(),

@@ -5,9 +5,6 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
-use crate::db::ids::UserId;
-use crate::db::schema::sessions;
-
 pub struct Overview {
     pub roles: Option<Vec<RoleCount>>,
     pub activity: Option<Vec<ActivityRow>>,
@@ -71,12 +68,4 @@ pub fn recent_activity(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<A
     )
     .bind::<BigInt, _>(limit)
     .load(conn)
-}
-
-pub fn live_sessions(conn: &mut PgConnection, user_id: UserId) -> QueryResult<i64> {
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::expires_at.gt(Utc::now()))
-        .count()
-        .get_result(conn)
 }

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Uuid as SqlUuid};
 
 use crate::db::ids::{ClientId, MembershipId, OrgId, RoleId, SessionId, UserId};
-use crate::db::schema::{memberships, organizations, users};
+use crate::db::schema::{memberships, organizations, sessions, users};
 use crate::db::{self, Tenant};
 use crate::state::AppState;
 use crate::team::{Permission, PermissionSet};
@@ -138,14 +138,19 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
         return Ok(None);
     };
     if row.user_status != "active" {
+        // Suspended or banned: every session of the account ends, not only this one.
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
         return Ok(None);
     }
-    if row.membership_id.is_none() {
+    // No active membership in the active organization, or it is suspended: move to
+    // another organization of theirs that is usable, if there is one.
+    if row.membership_id.is_none() || row.org_status.as_deref() == Some("suspended") {
         let other: Option<OrgId> = memberships::table
             .inner_join(organizations::table)
             .filter(memberships::user_id.eq(user_id))
             .filter(memberships::status.eq("active"))
-            .order((organizations::status.asc(), memberships::created_at.asc()))
+            .filter(organizations::status.eq("active"))
+            .order(memberships::created_at.asc())
             .select(memberships::org_id)
             .first(conn)
             .optional()?;
@@ -216,7 +221,7 @@ pub async fn auth_of(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
             let auth = db::run(&state.pool, move |conn| resolve(conn, user_id, session_id)).await?;
             if auth.is_none() {
                 // Deleted, suspended or banned since sign-in: the session ends now.
-                session.log_out();
+                session.log_out(req);
             }
             auth
         }

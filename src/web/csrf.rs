@@ -22,8 +22,9 @@ use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-/// The most a form body may be before the token is even looked for.
-const MAX_BODY: usize = 2 * 1024 * 1024;
+/// The most a form body may be before the token is even looked for. Larger forms
+/// (e.g. a long invoice) send the token in the header instead.
+const MAX_BODY: usize = 256 * 1024;
 
 pub fn cookie_name(https: bool) -> &'static str {
     if https { "__Host-csrf" } else { "csrf" }
@@ -54,6 +55,16 @@ pub fn token(req: &HttpRequest) -> String {
     if let Some(existing) = token_from_cookie(req) {
         return existing;
     }
+    mint(req)
+}
+
+/// A fresh token, replacing the old one: at login and logout, so a token seen before
+/// is worth nothing after.
+pub fn rotate(req: &HttpRequest) {
+    mint(req);
+}
+
+fn mint(req: &HttpRequest) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -151,7 +162,7 @@ pub async fn protect(
                 req.set_payload(Payload::from(body));
                 token
             }
-            None => req.query_string().split('&').find_map(|kv| kv.strip_prefix("csrf_token=")).map(str::to_string),
+            None => None,
         };
         match given {
             Some(given) if tokens_match(&expected, &given) => {}

@@ -24,8 +24,28 @@ pub enum LimitClass {
     Auth,
 }
 
-/// Paths whose POSTs are credential attempts.
-const AUTH_PATHS: &[&str] = &["/login", "/signup", "/password/forgot"];
+/// Paths whose POSTs are credential attempts (or make the server check a password).
+const AUTH_PATHS: &[&str] = &["/login", "/signup", "/password/forgot", "/profile/password"];
+const AUTH_PREFIXES: &[&str] = &["/password/reset/", "/login/"];
+
+/// Whether a POST to `raw_path` is a credential attempt. The path is percent-decoded
+/// first, as the router does, so `/%6cogin` counts as `/login`.
+fn is_auth_path(raw_path: &str) -> bool {
+    let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
+    AUTH_PATHS.contains(&path.as_ref()) || AUTH_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+/// IPv6 clients are limited per /64: one host commonly holds a whole /64.
+fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RateKey {
@@ -48,16 +68,15 @@ impl KeyExtractor for ClientKey {
         let counted = match self.class {
             LimitClass::Read => true,
             LimitClass::Write => req.method() == Method::POST,
-            LimitClass::Auth => {
-                req.method() == Method::POST
-                    && (AUTH_PATHS.contains(&req.path()) || req.path().starts_with("/password/reset/"))
-            }
+            LimitClass::Auth => req.method() == Method::POST && is_auth_path(req.path()),
         };
         if !counted {
             return Ok(RateKey::Exempt);
         }
         let peer = req.peer_addr().map(|a| a.ip());
-        Ok(client_ip(peer, req.headers(), &self.trusted_proxies).map(RateKey::Client).unwrap_or(RateKey::Exempt))
+        Ok(client_ip(peer, req.headers(), &self.trusted_proxies)
+            .map(|ip| RateKey::Client(rate_key(ip)))
+            .unwrap_or(RateKey::Exempt))
     }
 
     fn exceed_rate_limit_response(&self, negative: &NotUntil<QuantaInstant>, _: HttpResponseBuilder) -> HttpResponse {
@@ -94,5 +113,28 @@ impl Limiters {
             write: build(LimitClass::Write, 1000 / s.write_per_second.max(1), s.write_burst, trusted)?,
             auth: build(LimitClass::Auth, 60_000 / s.auth_per_minute.max(1), s.auth_burst, trusted)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_paths_count_as_credential_attempts() {
+        assert!(is_auth_path("/login"));
+        assert!(is_auth_path("/%6cogin"));
+        assert!(is_auth_path("/password/%72eset/abc"));
+        assert!(is_auth_path("/profile/password"));
+        assert!(!is_auth_path("/logout"));
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_limit_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(rate_key(a), rate_key(b));
+        assert_ne!(rate_key(a), rate_key(c));
     }
 }

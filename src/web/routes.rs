@@ -58,7 +58,12 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let method = Method::from_bytes(entry.method.as_bytes()).unwrap_or(Method::GET);
+    // A typo in a routes! table must stop the app at start, not become a GET route.
+    let method = match entry.method {
+        "GET" => Method::GET,
+        "POST" => Method::POST,
+        other => panic!("route {} has an unsupported method {other}", entry.path),
+    };
     let access = entry.access;
     cfg.route(entry.path, web::method(method).to(handler).wrap(from_fn(move |req, next| enforce(access, req, next))));
 }

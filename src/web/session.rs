@@ -27,7 +27,13 @@ impl TypedSession {
     }
 
     /// Starts a fresh session (new key) for `user_id`.
-    pub fn log_in(&self, user_id: UserId, meta: &RequestMeta) -> Result<(), actix_session::SessionInsertError> {
+    pub fn log_in(
+        &self,
+        req: &HttpRequest,
+        user_id: UserId,
+        meta: &RequestMeta,
+    ) -> Result<(), actix_session::SessionInsertError> {
+        crate::web::csrf::rotate(req);
         self.0.renew();
         self.0.remove(SESSION_ID);
         self.0.insert(USER_ID, user_id)?;
@@ -37,7 +43,8 @@ impl TypedSession {
     }
 
     /// Ends the session: the row is deleted and the cookie removed.
-    pub fn log_out(&self) {
+    pub fn log_out(&self, req: &HttpRequest) {
+        crate::web::csrf::rotate(req);
         self.0.purge();
     }
 }

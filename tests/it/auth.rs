@@ -200,3 +200,63 @@ async fn logging_in_sweeps_away_the_users_dead_sessions() {
     let _today = app.owner().await;
     assert_eq!(app.count("sessions"), 1);
 }
+
+#[tokio::test]
+async fn a_ban_ends_every_session_of_the_account() {
+    let app = TestApp::spawn().await;
+    let laptop = app.member().await;
+    let _phone = app.member().await;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("UPDATE users SET status = 'banned' WHERE email = '{MEMBER}'")),
+        &mut app.conn(),
+    )
+    .unwrap();
+    assert_eq!(laptop.get("/dashboard").await.status, 303);
+    assert_eq!(app.count(&format!("sessions s JOIN users u ON u.id = s.user_id WHERE u.email = '{MEMBER}'")), 0);
+}
+
+#[tokio::test]
+async fn the_csrf_token_changes_at_login_and_logout() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let before = client.csrf().await;
+    client.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
+    let during = client.csrf().await;
+    assert_ne!(before, during);
+    client.post_form("/logout", &[]).await;
+    assert_ne!(during, client.csrf().await);
+    // The old token no longer passes.
+    let res = client.post_raw("/login", &[("csrf_token", &during), ("email", OWNER), ("password", PASSWORD)]).await;
+    assert_eq!(res.status, 403);
+}
+
+#[tokio::test]
+async fn a_member_of_a_suspended_organization_moves_to_another_of_theirs() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    // Olivia also belongs to Other Corp, as a Member.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO memberships (id, org_id, user_id, role_id)
+             SELECT gen_random_uuid(), r.org_id, u.id, r.id FROM roles r, users u, organizations o
+             WHERE o.name = 'Other Corp' AND r.org_id = o.id AND r.key = 'member' AND u.email = '{OWNER}'"
+        )),
+        &mut conn,
+    )
+    .unwrap();
+    let olivia = app.owner().await;
+    assert!(olivia.get("/dashboard").await.body.contains("Northwind Studio"));
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE organizations SET status = 'suspended' WHERE name = 'Northwind Studio'"),
+        &mut conn,
+    )
+    .unwrap();
+    let page = olivia.get("/dashboard").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Other Corp"));
+    // Someone with no other organization sees why they are locked out.
+    let mia = app.member().await;
+    let page = mia.get("/dashboard").await;
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("suspended"));
+}

@@ -107,9 +107,11 @@ async fn login_attempts_are_rate_limited_with_retry_after() {
     app.seed();
     let client = app.client();
     let mut statuses = Vec::new();
-    for _ in 0..5 {
-        statuses.push(client.post_form("/login", &[("email", OWNER), ("password", "wrong")]).await);
+    // Percent-encoded paths reach the same handler and count against the same limit.
+    for path in ["/login", "/%6cogin", "/login", "/%6C%6F%67%69%6E", "/login"] {
+        statuses.push(client.post_form(path, &[("email", OWNER), ("password", "wrong")]).await);
     }
+    assert!(statuses[..3].iter().all(|p| p.status == 400), "the encoded path is the login form");
     let limited = statuses.iter().find(|p| p.status == 429).expect("a 429 after the burst");
     assert!(limited.headers.get("retry-after").is_some());
     assert!(limited.body.contains("Too many requests"));

@@ -120,6 +120,19 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
         in_tenant(&mut conn, a, |c| diesel::sql_query(format!("UPDATE memberships SET org_id = '{org_b}'")).execute(c));
     assert!(move_to_b.is_err());
 
+    // Columns that only the platform may change, or that no tenant may read.
+    for sql in [
+        "UPDATE users SET is_platform_owner = true",
+        "UPDATE users SET status = 'active'",
+        "UPDATE organizations SET status = 'active'",
+        "UPDATE organizations SET plan = 'enterprise'",
+        "SELECT password_hash FROM users",
+    ] {
+        let attempt = in_tenant(&mut conn, a, |c| diesel::sql_query(sql).execute(c));
+        let err = attempt.expect_err(sql).to_string();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+
     // The audit log is append-only for tenants.
     let erase = in_tenant(&mut conn, a, |c| diesel::sql_query("DELETE FROM audit_logs").execute(c));
     assert!(erase.unwrap_err().to_string().contains("permission denied"));

@@ -179,7 +179,14 @@ impl TestApp {
         let mut conn = self.pool.get().unwrap();
         demo::seed(&mut conn).unwrap();
         let hash = clienthub::auth::password::hash(PASSWORD).unwrap();
-        match clienthub::auth::queries::sign_up(&mut conn, "Otto Other", OTHER_OWNER, &hash, "Other Corp") {
+        match clienthub::auth::queries::sign_up(
+            &mut conn,
+            &Default::default(),
+            "Otto Other",
+            OTHER_OWNER,
+            &hash,
+            "Other Corp",
+        ) {
             Ok(_) => {}
             Err(_) => panic!("seeding the other organization failed"),
         }
