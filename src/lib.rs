@@ -8,6 +8,8 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod health;
+pub mod jobs;
+pub mod mail;
 pub mod orgs;
 pub mod routes;
 pub mod state;
@@ -44,6 +46,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 pub struct Application {
     port: u16,
     server: Server,
+    /// Stops (after its current job) when the application is dropped.
+    worker: Option<jobs::worker::BackgroundWorker>,
 }
 
 impl Application {
@@ -63,13 +67,20 @@ impl Application {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n => n,
         };
+        let worker = if settings.jobs.in_process_worker {
+            let mailer = mail::Mailer::from_settings(&settings)?;
+            let poll = std::time::Duration::from_millis(settings.jobs.poll_interval_ms);
+            Some(jobs::worker::BackgroundWorker::spawn(jobs::worker::Worker::new(pool.clone(), mailer, poll)))
+        } else {
+            None
+        };
         let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
             .shutdown_timeout(20)
             .listen(listener)?
             .run();
-        Ok(Application { port, server })
+        Ok(Application { port, server, worker })
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
@@ -82,7 +93,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        drop(self.worker);
+        result
     }
 }
 

@@ -26,6 +26,10 @@ enum Command {
     Migrate,
     /// Load the demo agency and print its logins.
     SeedDemo,
+    /// Run a job worker alone (sending email, …) until SIGINT/SIGTERM.
+    Worker,
+    /// List failing and dead jobs.
+    Jobs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,6 +68,44 @@ fn run(command: Command, settings: Settings, url: &str, may_seed: bool) -> anyho
                 println!("Demo agency already present.");
             }
             print!("{}", demo::describe_logins());
+            Ok(())
+        }
+        Command::Worker => {
+            drop(conn);
+            let mailer = clienthub::mail::Mailer::from_settings(&settings)?;
+            let poll = std::time::Duration::from_millis(settings.jobs.poll_interval_ms);
+            let worker = clienthub::jobs::worker::Worker::new(pool, mailer, poll);
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = stop.clone();
+            let thread = std::thread::spawn(move || worker.run(&flag));
+            actix_web::rt::System::new().block_on(async {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                let ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+                let term = std::pin::pin!(term.recv());
+                futures_util::future::select(ctrl_c, term).await;
+                Ok::<_, std::io::Error>(())
+            })?;
+            // The job in hand is finished before the worker stops.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = thread.join();
+            Ok(())
+        }
+        Command::Jobs => {
+            let troubled = clienthub::jobs::troubled(&mut conn, 50)?;
+            if troubled.is_empty() {
+                println!("No failing or dead jobs.");
+            }
+            for job in troubled {
+                println!(
+                    "{}  {:<6} {:<8} attempts={} next={} error={}",
+                    job.id,
+                    job.kind,
+                    job.status,
+                    job.attempts,
+                    job.run_at.format("%Y-%m-%d %H:%M:%S"),
+                    job.last_error.unwrap_or_default()
+                );
+            }
             Ok(())
         }
         Command::Serve => {

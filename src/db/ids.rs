@@ -57,4 +57,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, UserId, RoleId, MembershipId, ClientId, SessionId, AuditLogId);
+id_type!(OrgId, UserId, RoleId, MembershipId, ClientId, SessionId, AuditLogId, JobId, InvitationId, TokenId);

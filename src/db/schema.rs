@@ -40,6 +40,16 @@ diesel::table! {
         timezone -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        address -> Text,
+        tax_id -> Text,
+        invoice_prefix -> Text,
+        quotation_prefix -> Text,
+        payment_terms_days -> Int4,
+        paper_size -> Text,
+        require_two_factor -> Bool,
+        logo -> Nullable<Bytea>,
+        logo_content_type -> Nullable<Text>,
+        logo_updated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -89,6 +99,69 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamptz>,
+        totp_last_step -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        new_email -> Nullable<Text>,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        email -> Text,
+        invitee_id -> Nullable<Uuid>,
+        role_id -> Uuid,
+        client_id -> Nullable<Uuid>,
+        invited_by -> Nullable<Uuid>,
+        token_hash -> Bytea,
+        status -> Text,
+        expires_at -> Timestamptz,
+        sent_count -> Int4,
+        last_sent_at -> Timestamptz,
+        responded_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Uuid,
+        org_id -> Nullable<Uuid>,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        last_error -> Nullable<Text>,
+        locked_by -> Nullable<Text>,
+        locked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -99,13 +172,21 @@ diesel::joinable!(memberships -> roles (role_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(roles -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(invitations -> organizations (org_id));
+diesel::joinable!(invitations -> roles (role_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_logs,
+    invitations,
+    jobs,
     memberships,
     organizations,
+    recovery_codes,
     role_permissions,
     roles,
     sessions,
+    user_tokens,
     users,
 );

@@ -6,8 +6,10 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod jobs;
 mod plumbing;
 mod rls;
 mod routes;
 mod schema;
+mod smtp;
 mod support;
