@@ -55,6 +55,12 @@ impl Application {
     pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Application> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        Self::build_on(listener, settings, pool)
+    }
+
+    /// The same on a listener that is already bound (tests bind port 0 first, so that
+    /// APP_URL can name the real port).
+    pub fn build_on(listener: TcpListener, settings: Settings, pool: PgPool) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let cookie_key = cookie_key(&settings)?;
         let limiters = Arc::new(Limiters::new(&settings.rate_limit, &settings.server.trusted_proxies)?);

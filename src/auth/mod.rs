@@ -6,7 +6,9 @@ pub mod forms;
 mod handlers;
 pub mod password;
 pub mod queries;
+pub mod reset;
 pub mod session_store;
+pub mod tokens;
 
 use crate::web::routes::{Access, routes};
 use handlers::*;
@@ -17,6 +19,10 @@ routes! {
     GET "/login" => Access::Public, login_page;
     POST "/login" => Access::Public, login;
     POST "/logout" => Access::SignedIn, logout;
+    GET "/password/forgot" => Access::Public, reset::forgot_page;
+    POST "/password/forgot" => Access::Public, reset::forgot;
+    GET "/password/reset/{token}" => Access::Public, reset::reset_page;
+    POST "/password/reset/{token}" => Access::Public, reset::reset;
     GET "/profile" => Access::SignedIn, profile;
     POST "/profile/password" => Access::SignedIn, change_password;
     POST "/profile/sessions/{id}/revoke" => Access::SignedIn, revoke_session;

@@ -9,9 +9,8 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration as CookieDuration;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
+use super::tokens::{hash_token as hash_key, random_token as new_key};
 use crate::db::ids::{SessionId, UserId};
 use crate::db::schema::sessions;
 use crate::db::{self, PgPool};
@@ -38,16 +37,6 @@ impl PgSessionStore {
     pub fn new(pool: PgPool, idle: chrono::Duration, absolute: chrono::Duration) -> Self {
         PgSessionStore { pool, idle, absolute }
     }
-}
-
-pub fn hash_key(key: &str) -> Vec<u8> {
-    Sha256::digest(key.as_bytes()).to_vec()
-}
-
-fn new_key() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// actix-session keeps values JSON-encoded; the plain string of a value, if it is one.

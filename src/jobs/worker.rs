@@ -19,7 +19,8 @@ pub struct Worker {
 impl Worker {
     pub fn new(pool: PgPool, mailer: Mailer, poll_interval: Duration) -> Worker {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        let name = format!("{}:{}:{}", host.trim(), std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let name =
+            format!("{}:{}:{}", host.trim(), std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         Worker { name, pool, mailer, poll_interval }
     }
 
@@ -69,10 +70,7 @@ impl BackgroundWorker {
     pub fn spawn(worker: Worker) -> BackgroundWorker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("clienthub-jobs".into())
-            .spawn(move || worker.run(&flag))
-            .ok();
+        let thread = std::thread::Builder::new().name("clienthub-jobs".into()).spawn(move || worker.run(&flag)).ok();
         BackgroundWorker { stop, thread }
     }
 }

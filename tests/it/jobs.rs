@@ -35,8 +35,12 @@ async fn two_workers_never_run_the_same_job() {
     {
         let mut conn = pool.get().unwrap();
         for i in 0..40 {
-            clienthub::mail::enqueue(&mut conn, None, &email(&format!("person{i}@example.com"), &format!("Message {i}")))
-                .unwrap();
+            clienthub::mail::enqueue(
+                &mut conn,
+                None,
+                &email(&format!("person{i}@example.com"), &format!("Message {i}")),
+            )
+            .unwrap();
         }
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -127,6 +131,7 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs() {
         clienthub::mail::enqueue(c, None, &email("ana@example.com", "Never")).unwrap();
         Err::<(), _>(diesel::result::Error::RollbackTransaction)
     });
-    let count: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM jobs").get_result(&mut conn).unwrap();
+    let count: i64 =
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM jobs").get_result(&mut conn).unwrap();
     assert_eq!(count, 0);
 }

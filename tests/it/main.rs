@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod jobs;
 mod plumbing;
+mod reset;
 mod rls;
 mod routes;
 mod schema;

@@ -13,6 +13,8 @@ use diesel::{Connection, PgConnection};
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
+use crate::smtp::SmtpSink;
+
 pub const PASSWORD: &str = demo::PASSWORD;
 pub const OWNER: &str = "owner@northwind.example";
 pub const ADMIN: &str = "admin@northwind.example";
@@ -129,6 +131,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
+    /// Every email the app sends arrives here.
+    pub mail: SmtpSink,
     // Dropped last: the database goes when the test ends.
     _db: TestDb,
 }
@@ -151,28 +155,33 @@ impl TestApp {
         let db = TestDb::new();
         let mut settings = test_settings();
         configure(&mut settings);
-        settings.server.app_url = "http://127.0.0.1".into();
         let pool = db::build_pool(&db.url, &settings.database).unwrap();
         Self::start(db, settings, pool).await
     }
 
-    /// Starts the server on its own thread with its own actix system.
-    pub async fn start(db: TestDb, settings: Settings, pool: PgPool) -> TestApp {
+    /// Starts the server on its own thread with its own actix system, with its mail
+    /// going to a fresh SMTP listener and APP_URL naming its real port.
+    pub async fn start(db: TestDb, mut settings: Settings, pool: PgPool) -> TestApp {
+        let mail = SmtpSink::start();
+        if settings.mail.smtp_url.is_empty() {
+            settings.mail.smtp_url = mail.url();
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        settings.server.app_url = format!("http://127.0.0.1:{port}");
         let (tx, rx) = mpsc::channel();
         let server_settings = settings.clone();
         let server_pool = pool.clone();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
             system.block_on(async move {
-                let app = Application::build(server_settings, server_pool).expect("build app");
-                tx.send((app.port(), app.handle())).expect("report port");
+                let app = Application::build_on(listener, server_settings, server_pool).expect("build app");
+                tx.send(app.handle()).expect("report the server handle");
                 let _ = app.run_until_stopped().await;
             });
         });
-        let (port, handle) = rx.recv().unwrap();
-        let mut settings = settings;
-        settings.server.app_url = format!("http://127.0.0.1:{port}");
-        TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, _db: db }
+        let handle = rx.recv().unwrap();
+        TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, mail, _db: db }
     }
 
     pub fn seed(&self) {
