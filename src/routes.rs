@@ -5,14 +5,15 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{auth, dashboard, health};
+use crate::{auth, dashboard, health, team};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
     auth::routes(cfg);
     dashboard::routes(cfg);
+    team::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [health::ROUTES, auth::ROUTES, dashboard::ROUTES].concat()
+    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES].concat()
 }

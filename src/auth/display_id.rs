@@ -11,6 +11,11 @@ pub fn generate() -> String {
     format!("CH-{code}")
 }
 
+/// Whether `code` has the shape of a display ID (`CH-` and six characters of the alphabet).
+pub fn is_valid(code: &str) -> bool {
+    code.strip_prefix("CH-").is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| ALPHABET.contains(&b)))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -14,3 +14,4 @@ mod routes;
 mod schema;
 mod smtp;
 mod support;
+mod team;

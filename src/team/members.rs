@@ -1,0 +1,366 @@
+//! The team page and what admins do to members: change role, remove, ban, unban; and
+//! a member leaving. One rule decides them all: you act only on members of strictly
+//! lower power, grant only roles below your own, and an organization keeps an Owner.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde::Deserialize;
+
+use super::Permission;
+use super::invitations::{self, PendingInvitation};
+use crate::audit::{self, AuditEvent};
+use crate::db::ids::{MembershipId, RoleId, UserId};
+use crate::db::schema::{memberships, roles};
+use crate::db::{self, Tenant};
+use crate::state::AppState;
+use crate::web::auth::OrgContext;
+use crate::web::flash::{Flash, redirect_with};
+use crate::web::form::FieldErrors;
+use crate::web::layout::Layout;
+use crate::web::request_meta::RequestMeta;
+use crate::web::{AppError, Form, render};
+
+#[derive(QueryableByName, Debug, Clone)]
+pub struct MemberRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub membership_id: MembershipId,
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: UserId,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub display_id: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub role_id: RoleId,
+    #[diesel(sql_type = Text)]
+    pub role_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub role_key: Option<String>,
+    #[diesel(sql_type = Integer)]
+    pub power: i32,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub joined_at: DateTime<Utc>,
+}
+
+/// Everyone in the organization (active and banned), most powerful first.
+pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
+    diesel::sql_query(
+        "SELECT m.id AS membership_id, u.id AS user_id, u.name, u.email, u.display_id, r.id AS role_id,
+                r.name AS role_name, r.key AS role_key, r.power, m.status, m.created_at AS joined_at
+         FROM memberships m
+         JOIN users u ON u.id = m.user_id
+         JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+         WHERE m.status <> 'invited'
+         ORDER BY m.status, r.power DESC, lower(u.name)",
+    )
+    .load(conn)
+}
+
+fn find(conn: &mut PgConnection, membership_id: MembershipId) -> QueryResult<MemberRow> {
+    list(conn)?.into_iter().find(|m| m.membership_id == membership_id).ok_or(diesel::result::Error::NotFound)
+}
+
+fn find_by_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<MemberRow> {
+    list(conn)?.into_iter().find(|m| m.user_id == user_id).ok_or(diesel::result::Error::NotFound)
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct RoleChoice {
+    pub id: RoleId,
+    pub name: String,
+    pub power: i32,
+    pub key: Option<String>,
+}
+
+/// Roles `ctx` may grant: strictly below their own power. Until client records exist,
+/// the Client role is not offered (a client member must be linked to one).
+pub fn grantable_roles(conn: &mut PgConnection, ctx_power: i32) -> QueryResult<Vec<RoleChoice>> {
+    roles::table
+        .filter(roles::power.lt(ctx_power))
+        .filter(roles::key.is_null().or(roles::key.ne("client")))
+        .order((roles::power.desc(), roles::name.asc()))
+        .select((roles::id, roles::name, roles::power, roles::key))
+        .load(conn)
+}
+
+/// Why an action on a member is refused, in words for the page.
+fn may_act_on(ctx: &OrgContext, target: &MemberRow) -> Result<(), &'static str> {
+    if target.user_id == ctx.user.id {
+        return Err("You cannot do that to yourself.");
+    }
+    if target.power >= ctx.power {
+        return Err("You can only manage members whose role is below yours.");
+    }
+    Ok(())
+}
+
+/// Owners left after `leaving` goes (the organization must keep one).
+fn other_active_owners(conn: &mut PgConnection, leaving: UserId) -> QueryResult<i64> {
+    memberships::table
+        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .filter(roles::key.eq("super_admin"))
+        .filter(memberships::status.eq("active"))
+        .filter(memberships::user_id.ne(leaving))
+        .count()
+        .get_result(conn)
+}
+
+pub struct MemberView {
+    pub row: MemberRow,
+    pub manageable: bool,
+    pub is_me: bool,
+    pub joined: String,
+}
+
+#[derive(Template)]
+#[template(path = "team/index.html")]
+struct TeamPage {
+    layout: Layout,
+    members: Vec<MemberView>,
+    invitations: Vec<PendingInvitation>,
+    roles: Vec<RoleChoice>,
+    can_invite: bool,
+    invite_target: String,
+    invite_role: String,
+    errors: FieldErrors,
+}
+
+pub(super) async fn team_page(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    status: StatusCode,
+    invite_target: String,
+    invite_role: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let can_invite = ctx.can(Permission::InviteMembers);
+    let power = ctx.power;
+    let (members, invitations, roles) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        let invitations = if can_invite { invitations::pending_for_org(conn)? } else { Vec::new() };
+        Ok((list(conn)?, invitations, grantable_roles(conn, power)?))
+    })
+    .await?;
+    let can_manage = ctx.can(Permission::ManageMembers);
+    let members = members
+        .into_iter()
+        .map(|row| MemberView {
+            manageable: can_manage && may_act_on(ctx, &row).is_ok(),
+            is_me: row.user_id == ctx.user.id,
+            joined: row.joined_at.format("%e %b %Y").to_string().trim().to_string(),
+            row,
+        })
+        .collect();
+    let page = TeamPage {
+        layout: Layout::member(req, ctx, "Team", "/team"),
+        members,
+        invitations,
+        roles,
+        can_invite,
+        invite_target,
+        invite_role,
+        errors,
+    };
+    render(status, &page)
+}
+
+/// GET /team
+pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
+    team_page(&req, &state, &ctx, StatusCode::OK, String::new(), String::new(), FieldErrors::default()).await
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// Runs a member action in the tenant transaction; a refusal becomes a flash message.
+async fn member_action(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    action: impl FnOnce(&mut PgConnection, &Tenant) -> Result<Result<String, &'static str>, AppError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    let tenant = ctx.tenant();
+    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| action(conn, &tenant)).await?;
+    Ok(match outcome {
+        Ok(message) => redirect_with(req, "/team", Flash::success(message)),
+        Err(refusal) => redirect_with(req, "/team", Flash::error(refusal)),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role_id: String,
+}
+
+/// POST /users/{id}/role
+pub async fn change_role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id: UserId = parse_id(&path)?;
+    let actor = ctx.clone();
+    member_action(&req, &state, &ctx, move |conn, tenant| {
+        let target = find_by_user(conn, user_id)?;
+        if let Err(refusal) = may_act_on(&actor, &target) {
+            return Ok(Err(refusal));
+        }
+        let Some(role) = form
+            .role_id
+            .parse::<RoleId>()
+            .ok()
+            .and_then(|id| grantable_roles(conn, actor.power).ok()?.into_iter().find(|r| r.id == id))
+        else {
+            return Ok(Err("Choose a role below your own."));
+        };
+        diesel::update(memberships::table.find(target.membership_id))
+            .set((memberships::role_id.eq(role.id), memberships::updated_at.eq(Utc::now())))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &meta,
+            AuditEvent::new("member.role_changed")
+                .org(tenant.org_id)
+                .actor(tenant.user_id)
+                .entity("user", target.user_id.0)
+                .metadata(serde_json::json!({ "from": target.role_name, "to": role.name })),
+        )?;
+        Ok(Ok(format!("{} is now {}.", target.name, role.name)))
+    })
+    .await
+}
+
+/// POST /members/{id}/remove
+pub async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id: MembershipId = parse_id(&path)?;
+    let actor = ctx.clone();
+    member_action(&req, &state, &ctx, move |conn, tenant| {
+        let target = find(conn, id)?;
+        if let Err(refusal) = may_act_on(&actor, &target) {
+            return Ok(Err(refusal));
+        }
+        diesel::delete(memberships::table.find(target.membership_id)).execute(conn)?;
+        audit::record(
+            conn,
+            &meta,
+            AuditEvent::new("member.removed")
+                .org(tenant.org_id)
+                .actor(tenant.user_id)
+                .entity("user", target.user_id.0)
+                .metadata(serde_json::json!({ "name": target.name, "role": target.role_name })),
+        )?;
+        Ok(Ok(format!("{} has been removed from the organization.", target.name)))
+    })
+    .await
+}
+
+async fn set_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+    status: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let id: MembershipId = parse_id(&path)?;
+    let actor = ctx.clone();
+    member_action(&req, &state, &ctx, move |conn, tenant| {
+        let target = find(conn, id)?;
+        if let Err(refusal) = may_act_on(&actor, &target) {
+            return Ok(Err(refusal));
+        }
+        let (from, action, done) = match status {
+            "banned" => ("active", "member.banned", "has been banned"),
+            _ => ("banned", "member.unbanned", "is active again"),
+        };
+        if target.status != from {
+            return Ok(Err("That member's status has already changed."));
+        }
+        diesel::update(memberships::table.find(target.membership_id))
+            .set((memberships::status.eq(status), memberships::updated_at.eq(Utc::now())))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &meta,
+            AuditEvent::new(action).org(tenant.org_id).actor(tenant.user_id).entity("user", target.user_id.0),
+        )?;
+        Ok(Ok(format!("{} {done}.", target.name)))
+    })
+    .await
+}
+
+/// POST /members/{id}/ban
+pub async fn ban(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_status(req, state, ctx, meta, path, "banned").await
+}
+
+/// POST /members/{id}/unban
+pub async fn unban(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_status(req, state, ctx, meta, path, "active").await
+}
+
+/// POST /members/leave
+pub async fn leave(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+) -> Result<HttpResponse, AppError> {
+    let is_owner = ctx.role_key.as_deref() == Some("super_admin");
+    let org_name = ctx.org_name.clone();
+    let membership_id = ctx.membership_id;
+    let left = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        let tenant_user = ctx.user.id;
+        if is_owner && other_active_owners(conn, tenant_user)? == 0 {
+            return Ok(false);
+        }
+        diesel::delete(memberships::table.find(membership_id)).execute(conn)?;
+        audit::record(
+            conn,
+            &meta,
+            AuditEvent::new("member.left").org(ctx.org_id).actor(tenant_user).entity("user", tenant_user.0),
+        )?;
+        Ok(true)
+    })
+    .await?;
+    if !left {
+        return Ok(redirect_with(
+            &req,
+            "/team",
+            Flash::error("You are the only Owner of this organization, and it must keep one, so you cannot leave it."),
+        ));
+    }
+    Ok(redirect_with(&req, "/dashboard", Flash::info(format!("You have left {org_name}."))))
+}
