@@ -5,15 +5,16 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{auth, dashboard, health, team};
+use crate::{auth, dashboard, health, orgs, team};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
     auth::routes(cfg);
     dashboard::routes(cfg);
     team::routes(cfg);
+    orgs::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES].concat()
+    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES].concat()
 }

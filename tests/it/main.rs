@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod jobs;
+mod orgs;
 mod plumbing;
 mod reset;
 mod rls;

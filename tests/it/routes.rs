@@ -47,6 +47,10 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/invitations/{id}/revoke", Access::Permission(Permission::InviteMembers)),
     ("GET", "/invitations/open/{token}", Access::Public),
     ("POST", "/invitations/open/{token}", Access::Public),
+    ("GET", "/organizations", Access::SignedIn),
+    ("POST", "/organizations/switch", Access::SignedIn),
+    ("GET", "/settings", Access::Permission(Permission::ManageOrg)),
+    ("POST", "/settings", Access::Permission(Permission::ManageOrg)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.

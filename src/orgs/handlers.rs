@@ -1,0 +1,83 @@
+//! "My organizations" and switching the active one.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::ids::OrgId;
+use crate::db::schema::{memberships, organizations, roles, users};
+use crate::db::{self};
+use crate::state::AppState;
+use crate::web::auth::{CurrentUser, auth_of};
+use crate::web::flash::{Flash, redirect_with};
+use crate::web::layout::Layout;
+use crate::web::{AppError, Form, render};
+
+#[derive(Queryable, Debug)]
+pub struct MyOrganization {
+    pub id: OrgId,
+    pub name: String,
+    pub status: String,
+    pub role: String,
+}
+
+/// The organizations the user is an active member of (before any tenant is chosen).
+fn mine_of(conn: &mut PgConnection, user: &CurrentUser) -> QueryResult<Vec<MyOrganization>> {
+    memberships::table
+        .inner_join(organizations::table)
+        .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+        .filter(memberships::user_id.eq(user.id))
+        .filter(memberships::status.eq("active"))
+        .order(organizations::name.asc())
+        .select((organizations::id, organizations::name, organizations::status, roles::name))
+        .load(conn)
+}
+
+#[derive(Template)]
+#[template(path = "orgs/mine.html")]
+struct MinePage {
+    layout: Layout,
+    organizations: Vec<MyOrganization>,
+    active: Option<OrgId>,
+}
+
+/// GET /organizations
+pub async fn mine(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let me = user.clone();
+    let organizations = db::run(&state.pool, move |conn| Ok(mine_of(conn, &me)?)).await?;
+    let org = auth_of(&req).await?.and_then(|a| a.org.ok());
+    let page = MinePage {
+        layout: Layout::user(&req, &user, org.as_ref(), "Your organizations"),
+        organizations,
+        active: org.map(|o| o.org_id),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    org_id: String,
+}
+
+/// POST /organizations/switch
+pub async fn switch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<SwitchForm>,
+) -> Result<HttpResponse, AppError> {
+    let org_id: OrgId = form.org_id.parse().map_err(|_| AppError::NotFound)?;
+    let me = user.clone();
+    let name = db::run(&state.pool, move |conn| {
+        // Only to an organization where they are an active member, and that is active.
+        let target = mine_of(conn, &me)?.into_iter().find(|o| o.id == org_id && o.status == "active");
+        let Some(target) = target else { return Err(AppError::NotFound) };
+        diesel::update(users::table.find(me.id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
+        Ok(target.name)
+    })
+    .await?;
+    Ok(redirect_with(&req, "/dashboard", Flash::success(format!("You are now working in {name}."))))
+}
