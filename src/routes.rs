@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{auth, dashboard, health, orgs, team};
+use crate::{audit, auth, dashboard, health, orgs, team};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -13,8 +13,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     dashboard::routes(cfg);
     team::routes(cfg);
     orgs::routes(cfg);
+    audit::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES].concat()
+    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES, audit::ROUTES].concat()
 }

@@ -1,5 +1,15 @@
 //! The audit log: every sensitive action, written in the same transaction as the action.
 
+pub mod page;
+
+use crate::team::Permission;
+use crate::web::routes::{Access, routes};
+
+routes! {
+    GET "/audit-logs" => Access::Permission(Permission::ViewAuditLogs), page::index;
+    GET "/audit-logs.csv" => Access::Permission(Permission::ExportData), page::csv;
+}
+
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 

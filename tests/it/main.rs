@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "in tests a failed unwrap is a failed test, with its location")]
 
+mod audit;
 mod auth;
 mod bad_input;
 mod browser;

@@ -51,6 +51,8 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/organizations/switch", Access::SignedIn),
     ("GET", "/settings", Access::Permission(Permission::ManageOrg)),
     ("POST", "/settings", Access::Permission(Permission::ManageOrg)),
+    ("GET", "/audit-logs", Access::Permission(Permission::ViewAuditLogs)),
+    ("GET", "/audit-logs.csv", Access::Permission(Permission::ExportData)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
