@@ -247,17 +247,29 @@ impl SessionView {
 struct ProfilePage {
     layout: Layout,
     user: CurrentUser,
+    account: AccountForm,
     sessions: Vec<SessionView>,
     errors: FieldErrors,
 }
 
-async fn profile_page(
+/// The name and email fields of the profile, as shown or as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+pub(super) async fn profile_page(
     req: &HttpRequest,
     state: &AppState,
     user: CurrentUser,
+    account: Option<AccountForm>,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
+    let account = account.unwrap_or_else(|| AccountForm { name: user.name.clone(), email: user.email.clone() });
     let user_id = user.id;
     let idle = chrono::Duration::minutes(state.settings.security.session_idle_minutes);
     let rows = db::run(&state.pool, move |conn| Ok(queries::list_sessions(conn, user_id, idle)?)).await?;
@@ -267,6 +279,7 @@ async fn profile_page(
         layout: Layout::user(req, &user, org.as_ref(), "Profile and security"),
         sessions: rows.into_iter().map(|r| SessionView::from_row(r, current)).collect(),
         user,
+        account,
         errors,
     };
     render(status, &page)
@@ -277,7 +290,7 @@ pub async fn profile(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    profile_page(&req, &state, user, StatusCode::OK, FieldErrors::default()).await
+    profile_page(&req, &state, user, None, StatusCode::OK, FieldErrors::default()).await
 }
 
 pub async fn change_password(
@@ -300,7 +313,7 @@ pub async fn change_password(
     }
     let new = match new {
         Ok(new) if errors.is_empty() => new,
-        _ => return profile_page(&req, &state, user, StatusCode::BAD_REQUEST, errors).await,
+        _ => return profile_page(&req, &state, user, None, StatusCode::BAD_REQUEST, errors).await,
     };
     let new_hash = hash_password(new).await?;
     let keep = user.session_id;

@@ -1,6 +1,7 @@
 //! Accounts: sign-up, login, logout, the profile's security section (password,
 //! sessions), and the PostgreSQL session store behind them.
 
+pub mod account;
 pub mod display_id;
 pub mod forms;
 mod handlers;
@@ -24,6 +25,8 @@ routes! {
     GET "/password/reset/{token}" => Access::Public, reset::reset_page;
     POST "/password/reset/{token}" => Access::Public, reset::reset;
     GET "/profile" => Access::SignedIn, profile;
+    POST "/profile" => Access::SignedIn, account::update;
+    GET "/profile/email/confirm/{token}" => Access::Public, account::confirm_email;
     POST "/profile/password" => Access::SignedIn, change_password;
     POST "/profile/sessions/{id}/revoke" => Access::SignedIn, revoke_session;
     POST "/profile/sessions/revoke-others" => Access::SignedIn, revoke_other_sessions;

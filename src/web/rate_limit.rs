@@ -25,7 +25,7 @@ pub enum LimitClass {
 }
 
 /// Paths whose POSTs are credential attempts (or make the server check a password).
-const AUTH_PATHS: &[&str] = &["/login", "/signup", "/password/forgot", "/profile/password"];
+const AUTH_PATHS: &[&str] = &["/login", "/signup", "/password/forgot", "/profile/password", "/profile"];
 const AUTH_PREFIXES: &[&str] = &["/password/reset/", "/login/"];
 
 /// Whether a POST to `raw_path` is a credential attempt. The path is percent-decoded

@@ -10,6 +10,7 @@ mod browser;
 mod jobs;
 mod orgs;
 mod plumbing;
+mod profile;
 mod reset;
 mod rls;
 mod routes;

@@ -22,6 +22,8 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/password/reset/{token}", Access::Public),
     ("POST", "/password/reset/{token}", Access::Public),
     ("GET", "/profile", Access::SignedIn),
+    ("POST", "/profile", Access::SignedIn),
+    ("GET", "/profile/email/confirm/{token}", Access::Public),
     ("POST", "/profile/password", Access::SignedIn),
     ("POST", "/profile/sessions/{id}/revoke", Access::SignedIn),
     ("POST", "/profile/sessions/revoke-others", Access::SignedIn),
