@@ -2,6 +2,7 @@
 //! settings page (with the logo and brand color).
 
 pub mod handlers;
+pub mod logo;
 pub mod queries;
 pub mod settings;
 
@@ -13,4 +14,7 @@ routes! {
     POST "/organizations/switch" => Access::SignedIn, handlers::switch;
     GET "/settings" => Access::Permission(Permission::ManageOrg), settings::show;
     POST "/settings" => Access::Permission(Permission::ManageOrg), settings::update;
+    POST "/settings/logo" => Access::Permission(Permission::ManageOrg), logo::upload;
+    POST "/settings/logo/delete" => Access::Permission(Permission::ManageOrg), logo::remove;
+    GET "/orgs/{id}/logo" => Access::Public, logo::serve;
 }

@@ -214,6 +214,7 @@ fn validate(form: &OrgSettings) -> Result<Valid, FieldErrors> {
 struct SettingsPage {
     layout: Layout,
     s: OrgSettings,
+    logo_url: Option<String>,
     errors: FieldErrors,
     currencies: &'static [&'static str],
     timezones: &'static [&'static str],
@@ -228,6 +229,7 @@ fn page(
 ) -> Result<HttpResponse, AppError> {
     let page = SettingsPage {
         layout: Layout::member(req, ctx, "Settings", "/settings"),
+        logo_url: ctx.logo_url(),
         s,
         errors,
         currencies: CURRENCIES,
@@ -238,8 +240,19 @@ fn page(
 
 /// GET /settings
 pub async fn show(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
+    show_with(&req, &state, &ctx, StatusCode::OK, FieldErrors::default()).await
+}
+
+/// The settings page as stored, with `errors` (e.g. of the logo form).
+pub async fn show_with(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
     let settings = db::tenant_tx(&state.pool, ctx.tenant(), |conn| Ok(load(conn)?)).await?;
-    page(&req, &ctx, settings, StatusCode::OK, FieldErrors::default())
+    page(req, ctx, settings, status, errors)
 }
 
 /// POST /settings

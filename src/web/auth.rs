@@ -42,9 +42,15 @@ pub struct OrgContext {
     pub power: i32,
     pub client_id: Option<ClientId>,
     pub permissions: PermissionSet,
+    /// When the logo last changed, if there is one (it versions the logo's URL).
+    pub logo_version: Option<i64>,
 }
 
 impl OrgContext {
+    pub fn logo_url(&self) -> Option<String> {
+        self.logo_version.map(|v| format!("/orgs/{}/logo?v={v}", self.org_id))
+    }
+
     pub fn tenant(&self) -> Tenant {
         Tenant { org_id: self.org_id, user_id: self.user.id, client_id: self.client_id }
     }
@@ -113,6 +119,8 @@ struct AuthRow {
     power: Option<i32>,
     #[diesel(sql_type = Array<Text>)]
     permissions: Vec<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::BigInt>)]
+    logo_version: Option<i64>,
 }
 
 const AUTH_QUERY: &str = "\
@@ -121,7 +129,8 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        m.id AS membership_id, m.client_id, r.id AS role_id, r.key AS role_key,
        r.name AS role_name, r.power,
        COALESCE((SELECT array_agg(rp.permission) FROM role_permissions rp
-                 WHERE rp.org_id = m.org_id AND rp.role_id = m.role_id), '{}') AS permissions
+                 WHERE rp.org_id = m.org_id AND rp.role_id = m.role_id), '{}') AS permissions,
+       CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version
 FROM users u
 LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id AND m.status = 'active'
 LEFT JOIN organizations o ON o.id = m.org_id
@@ -186,6 +195,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
                     power: row.power.unwrap_or(0),
                     client_id: row.client_id,
                     permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
+                    logo_version: row.logo_version,
                 })
             }
         }

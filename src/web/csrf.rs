@@ -1,7 +1,8 @@
 //! CSRF defence for every POST, in two layers:
 //! 1. the request must come from this site (`Sec-Fetch-Site`, else `Origin`, when sent);
 //! 2. it must carry the token of the signed `csrf` cookie, in the `X-CSRF-Token`
-//!    header (htmx, from `hx-headers`) or the `csrf_token` form field.
+//!    header (htmx, from `hx-headers`) or the `csrf_token` form field — for uploads
+//!    (multipart) the first field of the form.
 //!
 //! The token is made on the first page that needs it and kept in the cookie.
 
@@ -140,6 +141,51 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
     Ok(body.freeze())
 }
 
+/// How much of an upload is read, at most, to find its leading token field.
+const MULTIPART_PREFIX_MAX: usize = 16 * 1024;
+
+fn multipart_boundary(req: &ServiceRequest) -> Option<String> {
+    let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !content_type.starts_with("multipart/form-data") {
+        return None;
+    }
+    content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"').to_string())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The value of the first part if it is the `csrf_token` field. The bytes read are put
+/// back in front of the rest of the upload, which is never held whole in memory.
+async fn token_in_multipart(req: &mut ServiceRequest, boundary: &str) -> Result<Option<String>, AppError> {
+    let mut payload = req.take_payload();
+    let mut prefix = BytesMut::new();
+    let delimiter = format!("\r\n--{boundary}");
+    let token = loop {
+        if let Some(headers_end) = find(&prefix, b"\r\n\r\n") {
+            if let Some(value_len) = find(&prefix[headers_end + 4..], delimiter.as_bytes()) {
+                let headers = String::from_utf8_lossy(&prefix[..headers_end]).to_ascii_lowercase();
+                let first_is_token = headers.starts_with(&format!("--{}", boundary.to_ascii_lowercase()))
+                    && headers.contains("name=\"csrf_token\"");
+                let value = &prefix[headers_end + 4..headers_end + 4 + value_len];
+                break first_is_token.then(|| String::from_utf8_lossy(value).trim().to_string());
+            }
+        }
+        if prefix.len() > MULTIPART_PREFIX_MAX {
+            break None;
+        }
+        match payload.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(_)) => return Err(AppError::BadRequest("The upload could not be read.".into())),
+            None => break None,
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok(prefix.freeze()) });
+    req.set_payload(Payload::Stream { payload: Box::pin(head.chain(payload)) });
+    Ok(token)
+}
+
 fn tokens_match(expected: &str, given: &str) -> bool {
     expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
@@ -162,7 +208,10 @@ pub async fn protect(
                 req.set_payload(Payload::from(body));
                 token
             }
-            None => None,
+            None => match multipart_boundary(&req) {
+                Some(boundary) => token_in_multipart(&mut req, &boundary).await?,
+                None => None,
+            },
         };
         match given {
             Some(given) if tokens_match(&expected, &given) => {}

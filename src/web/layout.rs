@@ -24,6 +24,7 @@ pub struct Nav {
     pub org_name: Option<String>,
     pub role_name: Option<String>,
     pub brand_css: String,
+    pub logo_url: Option<String>,
     pub items: Vec<NavItem>,
 }
 
@@ -72,6 +73,7 @@ impl Layout {
             org_name: org.map(|o| o.org_name.clone()),
             role_name: org.map(|o| o.role_name.clone()),
             brand_css: brand_css_url(org.map(|o| o.brand_color.as_str()).unwrap_or(DEFAULT_BRAND)),
+            logo_url: org.and_then(|o| o.logo_url()),
             items,
         });
         layout

@@ -53,6 +53,9 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/organizations/switch", Access::SignedIn),
     ("GET", "/settings", Access::Permission(Permission::ManageOrg)),
     ("POST", "/settings", Access::Permission(Permission::ManageOrg)),
+    ("POST", "/settings/logo", Access::Permission(Permission::ManageOrg)),
+    ("POST", "/settings/logo/delete", Access::Permission(Permission::ManageOrg)),
+    ("GET", "/orgs/{id}/logo", Access::Public),
     ("GET", "/audit-logs", Access::Permission(Permission::ViewAuditLogs)),
     ("GET", "/audit-logs.csv", Access::Permission(Permission::ExportData)),
 ];
