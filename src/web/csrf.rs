@@ -163,14 +163,14 @@ async fn token_in_multipart(req: &mut ServiceRequest, boundary: &str) -> Result<
     let mut prefix = BytesMut::new();
     let delimiter = format!("\r\n--{boundary}");
     let token = loop {
-        if let Some(headers_end) = find(&prefix, b"\r\n\r\n") {
-            if let Some(value_len) = find(&prefix[headers_end + 4..], delimiter.as_bytes()) {
-                let headers = String::from_utf8_lossy(&prefix[..headers_end]).to_ascii_lowercase();
-                let first_is_token = headers.starts_with(&format!("--{}", boundary.to_ascii_lowercase()))
-                    && headers.contains("name=\"csrf_token\"");
-                let value = &prefix[headers_end + 4..headers_end + 4 + value_len];
-                break first_is_token.then(|| String::from_utf8_lossy(value).trim().to_string());
-            }
+        if let Some(headers_end) = find(&prefix, b"\r\n\r\n")
+            && let Some(value_len) = find(&prefix[headers_end + 4..], delimiter.as_bytes())
+        {
+            let headers = String::from_utf8_lossy(&prefix[..headers_end]).to_ascii_lowercase();
+            let first_is_token = headers.starts_with(&format!("--{}", boundary.to_ascii_lowercase()))
+                && headers.contains("name=\"csrf_token\"");
+            let value = &prefix[headers_end + 4..headers_end + 4 + value_len];
+            break first_is_token.then(|| String::from_utf8_lossy(value).trim().to_string());
         }
         if prefix.len() > MULTIPART_PREFIX_MAX {
             break None;
