@@ -101,6 +101,8 @@ CREATE POLICY tenant_isolation ON jobs
   USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON invitations TO clienthub_tenant;
+-- Whether someone uses two-factor sign-in is shown on the team page; the secret is not readable.
+GRANT SELECT (totp_enabled_at) ON users TO clienthub_tenant;
 GRANT UPDATE (address, tax_id, invoice_prefix, quotation_prefix, payment_terms_days, paper_size,
               require_two_factor, logo, logo_content_type, logo_updated_at) ON organizations TO clienthub_tenant;
 -- Tenants only enqueue; workers run as the app's role. Payloads may carry a mailed

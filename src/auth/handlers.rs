@@ -120,6 +120,7 @@ pub async fn login_page(req: HttpRequest, query: web::Query<NextQuery>) -> Resul
 
 enum LoginOutcome {
     Success(crate::db::ids::UserId),
+    SecondStep(crate::db::ids::UserId),
     BadCredentials,
     Refused,
 }
@@ -150,6 +151,7 @@ pub async fn login(
     let audit_meta = meta.clone();
     let outcome = db::run(&state.pool, move |conn| {
         let outcome = match (&user, verified) {
+            (Some(u), true) if u.status == "active" && u.totp_enabled_at.is_some() => LoginOutcome::SecondStep(u.id),
             (Some(u), true) if u.status == "active" => {
                 queries::record_login(conn, u.id)?;
                 LoginOutcome::Success(u.id)
@@ -159,6 +161,7 @@ pub async fn login(
         };
         let action = match outcome {
             LoginOutcome::Success(_) => "auth.login",
+            LoginOutcome::SecondStep(_) => "auth.password_accepted",
             LoginOutcome::Refused => "auth.login_refused",
             LoginOutcome::BadCredentials => "auth.login_failed",
         };
@@ -192,6 +195,13 @@ pub async fn login(
         LoginOutcome::Success(user_id) => {
             session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
             Ok(redirect(safe_next(&form.next).unwrap_or("/dashboard")))
+        }
+        LoginOutcome::SecondStep(user_id) => {
+            session.begin_two_factor(user_id).map_err(|e| AppError::Internal(e.into()))?;
+            let next = safe_next(&form.next)
+                .map(|n| format!("?next={}", crate::web::error::url_encode(n)))
+                .unwrap_or_default();
+            Ok(redirect(&format!("/login/two-factor{next}")))
         }
         LoginOutcome::BadCredentials => failed("The email or password is not right. Please try again."),
         LoginOutcome::Refused => {
@@ -249,6 +259,7 @@ struct ProfilePage {
     user: CurrentUser,
     account: AccountForm,
     sessions: Vec<SessionView>,
+    two_factor_on: bool,
     errors: FieldErrors,
 }
 
@@ -272,7 +283,13 @@ pub(super) async fn profile_page(
     let account = account.unwrap_or_else(|| AccountForm { name: user.name.clone(), email: user.email.clone() });
     let user_id = user.id;
     let idle = chrono::Duration::minutes(state.settings.security.session_idle_minutes);
-    let rows = db::run(&state.pool, move |conn| Ok(queries::list_sessions(conn, user_id, idle)?)).await?;
+    let (rows, two_factor_on) = db::run(&state.pool, move |conn| {
+        Ok((
+            queries::list_sessions(conn, user_id, idle)?,
+            queries::find_by_id(conn, user_id)?.totp_enabled_at.is_some(),
+        ))
+    })
+    .await?;
     let current = user.session_id;
     let org = auth_of(req).await?.and_then(|a| a.org.ok());
     let page = ProfilePage {
@@ -280,6 +297,7 @@ pub(super) async fn profile_page(
         sessions: rows.into_iter().map(|r| SessionView::from_row(r, current)).collect(),
         user,
         account,
+        two_factor_on,
         errors,
     };
     render(status, &page)

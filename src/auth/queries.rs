@@ -23,6 +23,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub status: String,
     pub active_org_id: Option<OrgId>,
+    pub totp_enabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]

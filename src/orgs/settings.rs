@@ -95,6 +95,9 @@ pub struct OrgSettings {
     pub payment_terms_days: String,
     #[serde(default)]
     pub paper_size: String,
+    /// The checkbox: present ("on") when ticked.
+    #[serde(default)]
+    pub require_two_factor: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -109,6 +112,7 @@ struct StoredSettings {
     quotation_prefix: String,
     payment_terms_days: i32,
     paper_size: String,
+    require_two_factor: bool,
 }
 
 impl From<StoredSettings> for OrgSettings {
@@ -124,6 +128,7 @@ impl From<StoredSettings> for OrgSettings {
             quotation_prefix: s.quotation_prefix,
             payment_terms_days: s.payment_terms_days.to_string(),
             paper_size: s.paper_size,
+            require_two_factor: s.require_two_factor.then(|| "on".to_string()),
         }
     }
 }
@@ -142,6 +147,7 @@ fn load(conn: &mut PgConnection) -> QueryResult<OrgSettings> {
             organizations::quotation_prefix,
             organizations::payment_terms_days,
             organizations::paper_size,
+            organizations::require_two_factor,
         ))
         .first::<StoredSettings>(conn)
         .map(OrgSettings::from)
@@ -166,6 +172,7 @@ fn validate(form: &OrgSettings) -> Result<Valid, FieldErrors> {
         quotation_prefix: form.quotation_prefix.trim().to_ascii_uppercase(),
         payment_terms_days: form.payment_terms_days.trim().to_string(),
         paper_size: form.paper_size.trim().to_string(),
+        require_two_factor: form.require_two_factor.as_ref().map(|_| "on".to_string()),
     };
     if s.name.is_empty() || s.name.chars().count() > 120 {
         errors.add("name", "Enter a name of 1 to 120 characters.");
@@ -281,6 +288,7 @@ pub async fn update(
             ("quotation_prefix", before.quotation_prefix != s.quotation_prefix),
             ("payment_terms_days", before.payment_terms_days != s.payment_terms_days),
             ("paper_size", before.paper_size != s.paper_size),
+            ("require_two_factor", before.require_two_factor != s.require_two_factor),
         ]
         .into_iter()
         .filter_map(|(field, differs)| differs.then_some(field))
@@ -297,6 +305,7 @@ pub async fn update(
                 organizations::quotation_prefix.eq(&s.quotation_prefix),
                 organizations::payment_terms_days.eq(terms),
                 organizations::paper_size.eq(&s.paper_size),
+                organizations::require_two_factor.eq(s.require_two_factor.is_some()),
                 organizations::updated_at.eq(Utc::now()),
             ))
             .execute(conn)?;
@@ -333,6 +342,7 @@ mod tests {
             quotation_prefix: "QUO".into(),
             payment_terms_days: "30".into(),
             paper_size: "A4".into(),
+            require_two_factor: None,
         }
     }
 

@@ -49,13 +49,16 @@ pub struct MemberRow {
     pub status: String,
     #[diesel(sql_type = Timestamptz)]
     pub joined_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub two_factor_on: bool,
 }
 
 /// Everyone in the organization (active and banned), most powerful first.
 pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
     diesel::sql_query(
         "SELECT m.id AS membership_id, u.id AS user_id, u.name, u.email, u.display_id, r.id AS role_id,
-                r.name AS role_name, r.key AS role_key, r.power, m.status, m.created_at AS joined_at
+                r.name AS role_name, r.key AS role_key, r.power, m.status, m.created_at AS joined_at,
+                u.totp_enabled_at IS NOT NULL AS two_factor_on
          FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
@@ -363,4 +366,47 @@ pub async fn leave(
         ));
     }
     Ok(redirect_with(&req, "/dashboard", Flash::info(format!("You have left {org_name}."))))
+}
+
+/// POST /members/{id}/reset-two-factor — the way back in for someone who lost both
+/// their phone and their recovery codes. Only for members below the admin's power.
+pub async fn reset_two_factor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id: MembershipId = parse_id(&path)?;
+    let actor = ctx.clone();
+    let tenant = ctx.tenant();
+    let outcome = db::run(&state.pool, move |conn| {
+        // Who may be reset is decided inside the tenant transaction …
+        let target = crate::db::tenant::transaction(conn, &tenant, |conn| find(conn, id).map_err(AppError::from))?;
+        if let Err(refusal) = may_act_on(&actor, &target) {
+            return Ok(Err(refusal));
+        }
+        // … the reset itself touches only the user's own sign-in columns, which the
+        // tenant role may not write.
+        conn.transaction(|conn| {
+            crate::auth::two_factor::clear(conn, target.user_id)?;
+            audit::record(
+                conn,
+                &meta,
+                AuditEvent::new("member.two_factor_reset")
+                    .org(tenant.org_id)
+                    .actor(tenant.user_id)
+                    .entity("user", target.user_id.0),
+            )?;
+            Ok::<_, AppError>(Ok(format!(
+                "Two-factor sign-in of {} has been reset. They sign in with their password and can set it up again.",
+                target.name
+            )))
+        })
+    })
+    .await?;
+    Ok(match outcome {
+        Ok(message) => redirect_with(&req, "/team", Flash::success(message)),
+        Err(refusal) => redirect_with(&req, "/team", Flash::error(refusal)),
+    })
 }

@@ -18,6 +18,7 @@ routes! {
     POST "/members/{id}/remove" => Access::Permission(Permission::ManageMembers), members::remove;
     POST "/members/{id}/ban" => Access::Permission(Permission::ManageMembers), members::ban;
     POST "/members/{id}/unban" => Access::Permission(Permission::ManageMembers), members::unban;
+    POST "/members/{id}/reset-two-factor" => Access::Permission(Permission::ManageMembers), members::reset_two_factor;
     GET "/roles" => Access::Permission(Permission::ManageRoles), roles_admin::index;
     GET "/roles/new" => Access::Permission(Permission::ManageRoles), roles_admin::new;
     GET "/roles/{id}" => Access::Permission(Permission::ManageRoles), roles_admin::show;

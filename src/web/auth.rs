@@ -27,6 +27,7 @@ pub struct CurrentUser {
     pub display_id: String,
     pub is_platform_owner: bool,
     pub session_id: Option<SessionId>,
+    pub two_factor_enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct OrgContext {
     pub permissions: PermissionSet,
     /// When the logo last changed, if there is one (it versions the logo's URL).
     pub logo_version: Option<i64>,
+    /// The organization wants every staff member to use two-factor sign-in.
+    pub requires_two_factor: bool,
 }
 
 impl OrgContext {
@@ -65,6 +68,11 @@ impl OrgContext {
 
     pub fn is_client(&self) -> bool {
         self.role_key.as_deref() == Some("client")
+    }
+
+    /// Staff of an organization that requires two-factor sign-in, who have not set it up.
+    pub fn must_set_up_two_factor(&self) -> bool {
+        self.requires_two_factor && !self.user.two_factor_enabled && !self.is_client()
     }
 }
 
@@ -121,6 +129,10 @@ struct AuthRow {
     permissions: Vec<String>,
     #[diesel(sql_type = Nullable<diesel::sql_types::BigInt>)]
     logo_version: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    two_factor_on: bool,
+    #[diesel(sql_type = Nullable<Bool>)]
+    requires_two_factor: Option<bool>,
 }
 
 const AUTH_QUERY: &str = "\
@@ -130,7 +142,8 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        r.name AS role_name, r.power,
        COALESCE((SELECT array_agg(rp.permission) FROM role_permissions rp
                  WHERE rp.org_id = m.org_id AND rp.role_id = m.role_id), '{}') AS permissions,
-       CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version
+       CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version,
+       u.totp_enabled_at IS NOT NULL AS two_factor_on, o.require_two_factor AS requires_two_factor
 FROM users u
 LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id AND m.status = 'active'
 LEFT JOIN organizations o ON o.id = m.org_id
@@ -177,6 +190,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
         display_id: row.display_id,
         is_platform_owner: row.is_platform_owner,
         session_id,
+        two_factor_enabled: row.two_factor_on,
     };
     let org = match (row.org_id, row.membership_id, row.role_id) {
         (Some(org_id), Some(membership_id), Some(role_id)) => {
@@ -196,6 +210,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
                     client_id: row.client_id,
                     permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
                     logo_version: row.logo_version,
+                    requires_two_factor: row.requires_two_factor.unwrap_or(false),
                 })
             }
         }

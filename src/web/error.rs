@@ -6,6 +6,7 @@
 //! | `Unauthorized` | 303 to /login (htmx: 401 + `HX-Redirect`, so the page, not a fragment, changes) | — | no |
 //! | `Forbidden` | 403 | "you do not have access" | no |
 //! | `OrgSuspended`, `NoOrganization` | 403 | why, and what to do | no |
+//! | `TwoFactorRequired` | 303 to the two-factor setup (htmx: 401 + `HX-Redirect`) | — | no |
 //! | `Csrf` | 403 | "the form expired, reload" | warn |
 //! | `NotFound`, Diesel `NotFound` | 404 | "not found" — also for other tenants' records | no |
 //! | `PayloadTooLarge` | 413 | the limit | no |
@@ -28,6 +29,8 @@ pub enum AppError {
     Unauthorized { next: Option<String>, htmx: bool },
     #[error("forbidden")]
     Forbidden,
+    #[error("two-factor sign-in required")]
+    TwoFactorRequired { htmx: bool },
     #[error("organization suspended")]
     OrgSuspended,
     #[error("no organization")]
@@ -116,6 +119,8 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { htmx: true, .. } => StatusCode::UNAUTHORIZED,
             AppError::Unauthorized { htmx: false, .. } => StatusCode::SEE_OTHER,
+            AppError::TwoFactorRequired { htmx: true } => StatusCode::UNAUTHORIZED,
+            AppError::TwoFactorRequired { htmx: false } => StatusCode::SEE_OTHER,
             AppError::Forbidden | AppError::Csrf(_) | AppError::OrgSuspended | AppError::NoOrganization => {
                 StatusCode::FORBIDDEN
             }
@@ -139,6 +144,18 @@ impl ResponseError for AppError {
                     if let Ok(value) = HeaderValue::from_str(&location) {
                         response.headers_mut().insert(header::HeaderName::from_static("hx-redirect"), value);
                     }
+                    response
+                } else {
+                    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+                }
+            }
+            AppError::TwoFactorRequired { htmx } => {
+                let location = "/profile/two-factor?required=1";
+                if *htmx {
+                    let mut response = error_response(StatusCode::UNAUTHORIZED, None);
+                    response
+                        .headers_mut()
+                        .insert(header::HeaderName::from_static("hx-redirect"), HeaderValue::from_static(location));
                     response
                 } else {
                     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()

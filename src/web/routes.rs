@@ -9,6 +9,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, Responder, web};
 
 use crate::team::Permission;
+use crate::web::AppError;
 use crate::web::auth::{current_user, org_context};
 
 /// Who may call a route.
@@ -42,13 +43,25 @@ async fn enforce(
             current_user(req.request()).await?;
         }
         Access::Member => {
-            org_context(req.request()).await?;
+            let ctx = org_context(req.request()).await?;
+            two_factor_gate(&ctx, &req)?;
         }
         Access::Permission(p) => {
-            org_context(req.request()).await?.require(p)?;
+            let ctx = org_context(req.request()).await?;
+            two_factor_gate(&ctx, &req)?;
+            ctx.require(p)?;
         }
     }
     next.call(req).await
+}
+
+/// An organization that requires two-factor sign-in shows its pages only to staff who
+/// have it; the others are sent to set it up.
+fn two_factor_gate(ctx: &crate::web::auth::OrgContext, req: &ServiceRequest) -> Result<(), AppError> {
+    if ctx.must_set_up_two_factor() {
+        return Err(AppError::TwoFactorRequired { htmx: req.headers().contains_key("hx-request") });
+    }
+    Ok(())
 }
 
 /// Registers one route behind its access check.

@@ -11,6 +11,10 @@ use crate::auth::session_store::{IP, SESSION_ID, USER_AGENT, USER_ID};
 use crate::db::ids::{SessionId, UserId};
 use crate::web::request_meta::RequestMeta;
 
+const TWO_FACTOR_USER: &str = "two_factor_user";
+const TWO_FACTOR_SINCE: &str = "two_factor_since";
+const TWO_FACTOR_WINDOW_SECS: i64 = 300;
+
 pub struct TypedSession(Session);
 
 impl TypedSession {
@@ -36,10 +40,30 @@ impl TypedSession {
         crate::web::csrf::rotate(req);
         self.0.renew();
         self.0.remove(SESSION_ID);
+        self.0.remove(TWO_FACTOR_USER);
+        self.0.remove(TWO_FACTOR_SINCE);
         self.0.insert(USER_ID, user_id)?;
         self.0.insert(IP, meta.ip.clone().unwrap_or_default())?;
         self.0.insert(USER_AGENT, meta.user_agent.clone().unwrap_or_default())?;
         Ok(())
+    }
+
+    /// Password accepted, second step pending: nobody is signed in yet. Renewed so
+    /// the half-done login cannot be planted in someone else's browser.
+    pub fn begin_two_factor(&self, user_id: UserId) -> Result<(), actix_session::SessionInsertError> {
+        self.0.renew();
+        self.0.insert(TWO_FACTOR_USER, user_id)?;
+        self.0.insert(TWO_FACTOR_SINCE, chrono::Utc::now().timestamp())?;
+        Ok(())
+    }
+
+    /// The user whose second step is awaited, for five minutes after their password.
+    pub fn pending_two_factor(&self) -> Option<UserId> {
+        let since: i64 = self.0.get(TWO_FACTOR_SINCE).ok().flatten()?;
+        if chrono::Utc::now().timestamp() - since > TWO_FACTOR_WINDOW_SECS {
+            return None;
+        }
+        self.0.get(TWO_FACTOR_USER).ok().flatten()
     }
 
     /// Ends the session: the row is deleted and the cookie removed.

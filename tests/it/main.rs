@@ -18,3 +18,4 @@ mod schema;
 mod smtp;
 mod support;
 mod team;
+mod two_factor;

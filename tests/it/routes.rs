@@ -16,6 +16,8 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/signup", Access::Public),
     ("GET", "/login", Access::Public),
     ("POST", "/login", Access::Public),
+    ("GET", "/login/two-factor", Access::Public),
+    ("POST", "/login/two-factor", Access::Public),
     ("POST", "/logout", Access::SignedIn),
     ("GET", "/password/forgot", Access::Public),
     ("POST", "/password/forgot", Access::Public),
@@ -25,6 +27,10 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/profile", Access::SignedIn),
     ("GET", "/profile/email/confirm/{token}", Access::Public),
     ("POST", "/profile/password", Access::SignedIn),
+    ("GET", "/profile/two-factor", Access::SignedIn),
+    ("POST", "/profile/two-factor/enable", Access::SignedIn),
+    ("POST", "/profile/two-factor/disable", Access::SignedIn),
+    ("POST", "/profile/two-factor/recovery-codes", Access::SignedIn),
     ("POST", "/profile/sessions/{id}/revoke", Access::SignedIn),
     ("POST", "/profile/sessions/revoke-others", Access::SignedIn),
     ("GET", "/", Access::Public),
@@ -35,6 +41,7 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/members/{id}/remove", Access::Permission(Permission::ManageMembers)),
     ("POST", "/members/{id}/ban", Access::Permission(Permission::ManageMembers)),
     ("POST", "/members/{id}/unban", Access::Permission(Permission::ManageMembers)),
+    ("POST", "/members/{id}/reset-two-factor", Access::Permission(Permission::ManageMembers)),
     ("GET", "/roles", Access::Permission(Permission::ManageRoles)),
     ("GET", "/roles/new", Access::Permission(Permission::ManageRoles)),
     ("GET", "/roles/{id}", Access::Permission(Permission::ManageRoles)),
@@ -105,13 +112,18 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
     ];
     let mut all = clienthub::routes::all();
     all.sort_by_key(|r| WALK_LAST.contains(&r.path));
+    // One session per role, renewed after a route that ends it.
+    let mut sessions = Vec::new();
+    for (_, email) in roles {
+        sessions.push(match email {
+            Some(email) => Some(app.login(email).await),
+            None => None,
+        });
+    }
     for route in all {
-        for (role, email) in roles {
-            // A fresh session each time: some routes end the session they run in.
-            let client = match email {
-                Some(email) => app.login(email).await,
-                None => app.client(),
-            };
+        for (i, (role, email)) in roles.into_iter().enumerate() {
+            let anonymous = app.client();
+            let client = sessions[i].as_ref().unwrap_or(&anonymous);
             let path = concrete(route.path);
             let res = match route.method {
                 "GET" => client.get(&path).await,
@@ -129,6 +141,11 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
             } else {
                 assert_eq!(res.status, 403, "{who} should be forbidden");
                 assert!(res.body.contains("You do not have access"), "{who} shows the 403 page");
+            }
+            if SIGN_OUT_ROUTES.contains(&route.path)
+                && let Some(email) = email
+            {
+                sessions[i] = Some(app.login(email).await);
             }
         }
     }
