@@ -135,3 +135,30 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs() {
         diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM jobs").get_result(&mut conn).unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn mail_stays_queued_while_the_smtp_server_is_down() {
+    let db = TestDb::new();
+    let mut settings = test_settings();
+    let pool = clienthub::db::build_pool(&db.url, &settings.database).unwrap();
+    let mut conn = pool.get().unwrap();
+    clienthub::mail::enqueue(&mut conn, None, &email("ana@example.com", "Queued")).unwrap();
+    // Nothing listens on this port: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    settings.mail.smtp_url = format!("smtp://127.0.0.1:{closed}");
+    let down =
+        Worker::new(pool.clone(), Mailer::from_settings(&settings).unwrap(), std::time::Duration::from_millis(10));
+    assert!(down.run_once().unwrap());
+    let (status, error): (String, Option<String>) = clienthub::db::schema::jobs::table
+        .select((clienthub::db::schema::jobs::status, clienthub::db::schema::jobs::last_error))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(status, "pending", "kept for a retry");
+    assert!(error.is_some());
+
+    let sink = SmtpSink::start();
+    diesel::sql_query("UPDATE jobs SET run_at = now()").execute(&mut conn).unwrap();
+    let back = Worker::new(pool.clone(), mailer_for(&sink), std::time::Duration::from_millis(10));
+    assert!(back.run_once().unwrap());
+    assert_eq!(sink.received().len(), 1, "sent once the server is back");
+}

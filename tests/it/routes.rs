@@ -2,8 +2,8 @@
 //! that policy holds for every role (anonymous, Owner, Admin, Member, Client).
 //! A new route fails this test until it is added here.
 
-use clienthub::team::Permission;
 use clienthub::team::roles::BuiltinRole;
+use clienthub::team::{Permission, PermissionSet};
 use clienthub::web::routes::Access;
 
 use crate::support::*;
@@ -83,13 +83,37 @@ fn every_registered_route_has_the_policy_spec_gives_it() {
     assert_eq!(registered, expected);
 }
 
-fn allowed(access: Access, role: Option<BuiltinRole>) -> bool {
-    match (access, role) {
+/// The custom role of the route walk: a freelancer who may see the team and projects
+/// and read the audit log, and nothing else.
+const FREELANCER: &str = "freelancer@northwind.example";
+const FREELANCER_PERMISSIONS: &[Permission] =
+    &[Permission::ViewTeam, Permission::ViewProjects, Permission::ViewAuditLogs];
+
+fn allowed(access: Access, permissions: Option<PermissionSet>) -> bool {
+    match (access, permissions) {
         (Access::Public, _) => true,
         (_, None) => false,
         (Access::SignedIn | Access::Member, Some(_)) => true,
-        (Access::Permission(p), Some(role)) => role.default_permissions().contains(p),
+        (Access::Permission(p), Some(set)) => set.contains(p),
     }
+}
+
+/// Adds the freelancer: a custom role (power 30) and a member who has it.
+fn add_freelancer(app: &TestApp) {
+    let mut conn = app.conn();
+    let hash = clienthub::auth::password::hash(PASSWORD).unwrap();
+    let keys: Vec<String> = FREELANCER_PERMISSIONS.iter().map(|p| format!("('{}')", p.key())).collect();
+    let sql = format!(
+        "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio'),
+              role AS (INSERT INTO roles (id, org_id, name, power) SELECT gen_random_uuid(), id, 'Freelancer', 30 FROM org RETURNING id, org_id),
+              perms AS (INSERT INTO role_permissions (org_id, role_id, permission)
+                        SELECT role.org_id, role.id, k.key FROM role, (VALUES {}) AS k(key)),
+              usr AS (INSERT INTO users (id, email, name, password_hash, display_id, active_org_id)
+                      SELECT gen_random_uuid(), '{FREELANCER}', 'Fred Lance', '{hash}', 'CH-FREE01', id FROM org RETURNING id)
+         INSERT INTO memberships (id, org_id, user_id, role_id) SELECT gen_random_uuid(), role.org_id, usr.id, role.id FROM role, usr",
+        keys.join(", ")
+    );
+    diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn).unwrap();
 }
 
 /// The path with every `{param}` replaced by a fresh id that matches nothing.
@@ -103,25 +127,28 @@ fn concrete(path: &str) -> String {
 #[tokio::test]
 async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
     let app = TestApp::spawn().await;
-    let roles: [(Option<BuiltinRole>, Option<&str>); 5] = [
-        (None, None),
-        (Some(BuiltinRole::Owner), Some(OWNER)),
-        (Some(BuiltinRole::Admin), Some(ADMIN)),
-        (Some(BuiltinRole::Member), Some(MEMBER)),
-        (Some(BuiltinRole::Client), Some(CLIENT)),
+    add_freelancer(&app);
+    let custom: PermissionSet = FREELANCER_PERMISSIONS.iter().copied().collect();
+    let roles: [(&str, Option<PermissionSet>, Option<&str>); 6] = [
+        ("anonymous", None, None),
+        ("Owner", Some(BuiltinRole::Owner.default_permissions()), Some(OWNER)),
+        ("Admin", Some(BuiltinRole::Admin.default_permissions()), Some(ADMIN)),
+        ("Member", Some(BuiltinRole::Member.default_permissions()), Some(MEMBER)),
+        ("Client", Some(BuiltinRole::Client.default_permissions()), Some(CLIENT)),
+        ("Freelancer (custom)", Some(custom), Some(FREELANCER)),
     ];
     let mut all = clienthub::routes::all();
     all.sort_by_key(|r| WALK_LAST.contains(&r.path));
     // One session per role, renewed after a route that ends it.
     let mut sessions = Vec::new();
-    for (_, email) in roles {
+    for (_, _, email) in roles {
         sessions.push(match email {
             Some(email) => Some(app.login(email).await),
             None => None,
         });
     }
     for route in all {
-        for (i, (role, email)) in roles.into_iter().enumerate() {
+        for (i, (role, permissions, email)) in roles.into_iter().enumerate() {
             let anonymous = app.client();
             let client = sessions[i].as_ref().unwrap_or(&anonymous);
             let path = concrete(route.path);
@@ -130,13 +157,13 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
                 _ => client.post_form(&path, &[]).await,
             };
             let to_login = res.status == 303 && res.location().is_some_and(|l| l.starts_with("/login"));
-            let who = format!("{} {} as {role:?}", route.method, route.path);
-            if allowed(route.access, role) {
+            let who = format!("{} {} as {role}", route.method, route.path);
+            if allowed(route.access, permissions) {
                 assert_ne!(res.status, 403, "{who} should be allowed");
                 if !SIGN_OUT_ROUTES.contains(&route.path) && route.access != Access::Public {
                     assert!(!to_login, "{who} should not be sent to login");
                 }
-            } else if role.is_none() {
+            } else if permissions.is_none() {
                 assert!(to_login, "{who} should be sent to login, got {}", res.status);
             } else {
                 assert_eq!(res.status, 403, "{who} should be forbidden");
