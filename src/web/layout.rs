@@ -36,7 +36,13 @@ pub struct NavItem {
 }
 
 /// The main navigation, in order. An item shows when the role may open its page.
-const NAV: &[(&str, &str, &str, Option<Permission>)] = &[("/dashboard", "Dashboard", "home", None)];
+const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
+    ("/dashboard", "Dashboard", "home", None),
+    ("/team", "Team", "users", Some(Permission::ViewTeam)),
+    ("/roles", "Roles", "shield", Some(Permission::ManageRoles)),
+    ("/settings", "Settings", "settings", Some(Permission::ManageOrg)),
+    ("/audit-logs", "Audit log", "activity", Some(Permission::ViewAuditLogs)),
+];
 
 pub const DEFAULT_BRAND: &str = "#4f46e5";
 

@@ -223,3 +223,64 @@ async fn a_visitor_signs_up_logs_out_and_back_in_with_javascript() {
 async fn a_visitor_signs_up_logs_out_and_back_in_without_javascript() {
     sign_up_log_in_and_out(false).await;
 }
+
+async fn log_in(browser: &Browser, base: &str, email: &str) {
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(browser, "#email", email).await;
+    fill(browser, "#password", PASSWORD).await;
+    submit(browser).await;
+    wait_for_path(browser, "/dashboard").await;
+}
+
+/// The Owner invites a colleague by email; the colleague opens the emailed link,
+/// signs up and lands in the organization as Admin.
+#[tokio::test]
+async fn an_owner_invites_a_colleague_who_signs_up_from_the_emailed_link() {
+    let app = TestApp::spawn().await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver, true).await;
+    log_in(&browser, &app.base, OWNER).await;
+
+    browser.goto(&format!("{}/team", app.base)).await.unwrap();
+    fill(&browser, "#email_or_display_id", "nina.park@example.com").await;
+    browser.find(Locator::Css("#role_id")).await.unwrap().select_by_label("Admin").await.unwrap();
+    browser.find(Locator::Css("form[action='/invitations/send'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, ".flash", "Invitation sent to nina.park@example.com").await;
+    wait_for_text(&browser, "#pending-title", "Pending invitations").await;
+    screenshot(&browser, "team").await;
+
+    // Screens an admin uses, while we are here.
+    for (path, heading, name) in [
+        ("/roles", "Roles", "roles"),
+        ("/roles/new", "New role", "role-new"),
+        ("/settings", "Settings", "settings"),
+        ("/audit-logs", "Audit log", "audit-log"),
+        ("/organizations", "Your organizations", "organizations"),
+        ("/profile/two-factor", "Two-factor sign-in", "two-factor-setup"),
+    ] {
+        browser.goto(&format!("{}{path}", app.base)).await.unwrap();
+        wait_for_text(&browser, "h1", heading).await;
+        screenshot(&browser, name).await;
+    }
+    log_out(&browser).await;
+
+    let mail = app.mail.wait_for(1).await;
+    assert_eq!(mail[0].to, vec!["nina.park@example.com".to_string()]);
+    let link = mail[0].link(&format!("{}/invitations/open/", app.base)).expect("the emailed link");
+    browser.goto(&link).await.unwrap();
+    wait_for_text(&browser, "h1", "Join Northwind Studio").await;
+    screenshot(&browser, "invitation-open").await;
+    fill(&browser, "#name", "Nina Park").await;
+    fill(&browser, "#password", "nina's long password").await;
+    submit(&browser).await;
+    wait_for_path(&browser, "/dashboard").await;
+    wait_for_text(&browser, ".flash", "Welcome to Northwind Studio").await;
+    let chip = text_of(&browser, ".org-chip").await;
+    assert!(chip.contains("Northwind Studio") && chip.contains("Admin"), "{chip}");
+    screenshot(&browser, "dashboard-invited-admin").await;
+    browser.close().await.unwrap();
+    assert_eq!(
+        app.count("memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id WHERE u.email = 'nina.park@example.com' AND r.key = 'admin'"),
+        1
+    );
+}

@@ -119,3 +119,17 @@ async fn login_attempts_are_rate_limited_with_retry_after() {
     // Reading pages is not limited by the login limiter.
     assert_eq!(client.get("/login").await.status, 200);
 }
+
+#[tokio::test]
+async fn the_navigation_shows_what_the_role_may_open() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await.get("/dashboard").await.body;
+    for link in ["href=\"/team\"", "href=\"/roles\"", "href=\"/settings\"", "href=\"/audit-logs\""] {
+        assert!(owner.contains(link), "the Owner sees {link}");
+    }
+    let member = app.member().await.get("/dashboard").await.body;
+    assert!(member.contains("href=\"/team\""));
+    for link in ["href=\"/roles\"", "href=\"/settings\"", "href=\"/audit-logs\""] {
+        assert!(!member.contains(link), "a Member does not see {link}");
+    }
+}
