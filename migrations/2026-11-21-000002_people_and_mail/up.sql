@@ -18,7 +18,10 @@ ALTER TABLE users
   ADD COLUMN totp_secret text,
   ADD COLUMN totp_enabled_at timestamptz,
   -- The last TOTP time step accepted, so a code cannot be replayed.
-  ADD COLUMN totp_last_step bigint;
+  ADD COLUMN totp_last_step bigint,
+  -- Wrong second-step codes in a row; at the limit the second step is locked a while.
+  ADD COLUMN two_factor_failures integer NOT NULL DEFAULT 0,
+  ADD COLUMN two_factor_locked_until timestamptz;
 
 CREATE TABLE recovery_codes (
   id uuid PRIMARY KEY,
@@ -46,9 +49,12 @@ CREATE INDEX user_tokens_user_idx ON user_tokens (user_id, purpose);
 CREATE TABLE invitations (
   id uuid PRIMARY KEY,
   org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-  email text NOT NULL CHECK (email = lower(email) AND position('@' in email) > 1),
-  -- Set when the invitee already has an account (or was invited by display ID).
+  -- Invited by address: the address (the emailed link proves who holds it).
+  email text CHECK (email = lower(email) AND position('@' in email) > 1),
+  -- Invited by display ID: the account (whose address is never shown to the inviter).
   invitee_id uuid REFERENCES users (id) ON DELETE CASCADE,
+  -- What the inviter typed, as shown to them: the address or the display ID.
+  invitee_label text NOT NULL CHECK (length(invitee_label) BETWEEN 3 AND 254),
   role_id uuid NOT NULL,
   client_id uuid,
   invited_by uuid REFERENCES users (id) ON DELETE SET NULL,
@@ -61,13 +67,14 @@ CREATE TABLE invitations (
   responded_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (org_id, id),
-  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE CASCADE
+  FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE CASCADE,
+  CHECK (email IS NOT NULL OR invitee_id IS NOT NULL)
 );
 CREATE INDEX invitations_org_idx ON invitations (org_id, created_at DESC);
 CREATE INDEX invitations_invitee_idx ON invitations (invitee_id) WHERE status = 'pending';
 CREATE INDEX invitations_email_idx ON invitations (email) WHERE status = 'pending';
 -- One pending invitation per address per organization.
-CREATE UNIQUE INDEX invitations_pending_key ON invitations (org_id, email) WHERE status = 'pending';
+CREATE UNIQUE INDEX invitations_pending_key ON invitations (org_id, invitee_label) WHERE status = 'pending';
 
 -- The job queue. Workers claim with FOR UPDATE SKIP LOCKED; failed jobs retry with
 -- backoff and stay visible as 'dead' after the last attempt.

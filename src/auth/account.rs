@@ -12,6 +12,7 @@ use super::queries;
 use super::tokens::{hash_token, random_token};
 use crate::audit::{self, AuditEvent};
 use crate::db::ids::{TokenId, UserId};
+
 use crate::db::schema::{user_tokens, users};
 use crate::db::{self};
 use crate::mail::{self, Brand, Letter};
@@ -48,6 +49,16 @@ pub async fn update(
     let Ok(email) = email else {
         return profile_page(&req, &state, user, Some(form), StatusCode::BAD_REQUEST, errors).await;
     };
+    if email.as_str() != user.email {
+        let (user_id, given) = (user.id, form.current_password.clone());
+        let stored = db::run(&state.pool, move |conn| Ok(queries::find_by_id(conn, user_id)?.password_hash)).await?;
+        let ok = web::block(move || super::password::verify(&given, &stored))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        if !ok {
+            errors.add("account_password", "Enter your current password to change your email address.");
+        }
+    }
     if !errors.is_empty() {
         return profile_page(&req, &state, user, Some(form), StatusCode::BAD_REQUEST, errors).await;
     }
@@ -137,19 +148,26 @@ pub async fn confirm_email(
     let hash = hash_token(&token);
     let changed = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let found: Option<(TokenId, UserId, Option<String>)> = user_tokens::table
-                .filter(user_tokens::token_hash.eq(&hash))
-                .filter(user_tokens::purpose.eq(PURPOSE))
-                .filter(user_tokens::used_at.is_null())
-                .filter(user_tokens::expires_at.gt(Utc::now()))
-                .select((user_tokens::id, user_tokens::user_id, user_tokens::new_email))
-                .first(conn)
-                .optional()?;
-            let Some((token_id, user_id, Some(new_email))) = found else { return Ok(None) };
+            let spent: Option<(UserId, Option<String>)> = diesel::update(
+                user_tokens::table
+                    .filter(user_tokens::token_hash.eq(&hash))
+                    .filter(user_tokens::purpose.eq(PURPOSE))
+                    .filter(user_tokens::used_at.is_null())
+                    .filter(user_tokens::expires_at.gt(Utc::now())),
+            )
+            .set(user_tokens::used_at.eq(Utc::now()))
+            .returning((user_tokens::user_id, user_tokens::new_email))
+            .get_result(conn)
+            .optional()?;
+            let Some((user_id, Some(new_email))) = spent else { return Ok(None) };
             if queries::find_by_email(conn, &new_email)?.is_some() {
                 return Ok(None);
             }
-            diesel::update(user_tokens::table.find(token_id)).set(user_tokens::used_at.eq(Utc::now())).execute(conn)?;
+            // Links mailed to the old address stop working with it.
+            diesel::delete(
+                user_tokens::table.filter(user_tokens::user_id.eq(user_id)).filter(user_tokens::used_at.is_null()),
+            )
+            .execute(conn)?;
             diesel::update(users::table.find(user_id))
                 .set((users::email.eq(&new_email), users::updated_at.eq(Utc::now())))
                 .execute(conn)?;

@@ -24,7 +24,9 @@ impl Email {
         };
         let domain_ok =
             domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@');
-        if local.is_empty() || !domain_ok || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // No characters that make "name <address>" or lists out of one address.
+        let odd = |c: char| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c);
+        if local.is_empty() || !domain_ok || email.chars().any(odd) {
             return Err("Enter an email address like name@example.com.");
         }
         Ok(Email(email))
@@ -133,6 +135,8 @@ mod tests {
         assert!(Email::parse("ana@localhost").is_err());
         assert!(Email::parse("@example.com").is_err());
         assert!(Email::parse("a na@example.com").is_err());
+        assert!(Email::parse("x<victim@d.com>").is_err());
+        assert!(Email::parse("a@b.com,c@d.com").is_err());
         assert!(Email::parse("").is_err());
     }
 

@@ -270,6 +270,9 @@ pub struct AccountForm {
     pub name: String,
     #[serde(default)]
     pub email: String,
+    /// Asked for when the address changes: a stolen session alone cannot move the account.
+    #[serde(default)]
+    pub current_password: String,
 }
 
 pub(super) async fn profile_page(
@@ -280,7 +283,11 @@ pub(super) async fn profile_page(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let account = account.unwrap_or_else(|| AccountForm { name: user.name.clone(), email: user.email.clone() });
+    let account = account.unwrap_or_else(|| AccountForm {
+        name: user.name.clone(),
+        email: user.email.clone(),
+        current_password: String::new(),
+    });
     let user_id = user.id;
     let idle = chrono::Duration::minutes(state.settings.security.session_idle_minutes);
     let (rows, two_factor_on) = db::run(&state.pool, move |conn| {

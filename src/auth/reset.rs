@@ -193,8 +193,20 @@ pub async fn reset(
         .map_err(AppError::Internal)?;
     let done = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let Some((token_id, user_id)) = token_owner(conn, &token)? else { return Ok(false) };
-            diesel::update(user_tokens::table.find(token_id)).set(user_tokens::used_at.eq(Utc::now())).execute(conn)?;
+            // Spent in the same statement that finds it: two requests racing with one
+            // link cannot both get through.
+            let spent: Option<UserId> = diesel::update(
+                user_tokens::table
+                    .filter(user_tokens::token_hash.eq(hash_token(&token)))
+                    .filter(user_tokens::purpose.eq(PURPOSE))
+                    .filter(user_tokens::used_at.is_null())
+                    .filter(user_tokens::expires_at.gt(Utc::now())),
+            )
+            .set(user_tokens::used_at.eq(Utc::now()))
+            .returning(user_tokens::user_id)
+            .get_result(conn)
+            .optional()?;
+            let Some(user_id) = spent else { return Ok(false) };
             queries::set_password(conn, user_id, &hash)?;
             // Whoever had the old password is signed out everywhere.
             diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;

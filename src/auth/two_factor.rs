@@ -26,6 +26,17 @@ use crate::web::session::TypedSession;
 use crate::web::{AppError, Form, render};
 
 const RECOVERY_CODES: usize = 10;
+/// Wrong second-step codes in a row before the second step locks …
+const MAX_FAILURES: i32 = 5;
+/// … for this long.
+const LOCK_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Passed,
+    Failed,
+    Locked,
+}
 
 #[derive(Queryable)]
 struct TwoFactorState {
@@ -334,6 +345,11 @@ pub async fn answer(
     let passed = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let current = state_of(conn, user_id)?;
+            let locked_until: Option<chrono::DateTime<Utc>> =
+                users::table.find(user_id).select(users::two_factor_locked_until).first(conn)?;
+            if locked_until.is_some_and(|until| until > Utc::now()) {
+                return Ok(Check::Locked);
+            }
             let passed = if !recovery.is_empty() {
                 diesel::update(
                     recovery_codes::table
@@ -348,11 +364,16 @@ pub async fn answer(
                 let secret = current.sealed_secret.as_deref().map(|s| totp::open(&key, s));
                 match secret {
                     Some(Ok(secret)) => match totp::verify(&secret, &code, Utc::now().timestamp(), current.last_step) {
+                        // Recorded only if no other request used this step meanwhile (no replay).
                         Some(step) => {
-                            diesel::update(users::table.find(user_id))
-                                .set(users::totp_last_step.eq(step))
-                                .execute(conn)?;
-                            true
+                            diesel::update(
+                                users::table
+                                    .find(user_id)
+                                    .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+                            )
+                            .set(users::totp_last_step.eq(step))
+                            .execute(conn)?
+                                == 1
                         }
                         None => false,
                     },
@@ -372,18 +393,42 @@ pub async fn answer(
             audit::record(conn, &audit_meta, event)?;
             if passed {
                 super::queries::record_login(conn, user_id)?;
+                diesel::update(users::table.find(user_id)).set(users::two_factor_failures.eq(0)).execute(conn)?;
+                return Ok(Check::Passed);
             }
-            Ok::<_, AppError>(passed)
+            // Wrong codes are counted per account, whatever address they come from.
+            let failures: i32 = diesel::update(users::table.find(user_id))
+                .set(users::two_factor_failures.eq(users::two_factor_failures + 1))
+                .returning(users::two_factor_failures)
+                .get_result(conn)?;
+            if failures >= MAX_FAILURES {
+                diesel::update(users::table.find(user_id))
+                    .set((
+                        users::two_factor_failures.eq(0),
+                        users::two_factor_locked_until.eq(Utc::now() + chrono::Duration::minutes(LOCK_MINUTES)),
+                    ))
+                    .execute(conn)?;
+                return Ok(Check::Locked);
+            }
+            Ok::<_, AppError>(Check::Failed)
         })
     })
     .await?;
-    if !passed {
+    let error = match passed {
+        Check::Passed => None,
+        Check::Failed => {
+            Some("That code is not right. Try the newest code from your app, or one of your recovery codes.")
+        }
+        Check::Locked => Some("Too many wrong codes. Two-factor sign-in is locked for 15 minutes; try again later."),
+    };
+    if let Some(error) = error {
         let page = ChallengePage {
             layout: Layout::public(&req, "Two-factor sign-in"),
             next: safe_next(&form.next).unwrap_or("").to_string(),
-            error: Some("That code is not right. Try the newest code from your app, or one of your recovery codes."),
+            error: Some(error),
         };
-        return render(StatusCode::BAD_REQUEST, &page);
+        let status = if passed == Check::Locked { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::BAD_REQUEST };
+        return render(status, &page);
     }
     session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
     Ok(redirect(safe_next(&form.next).unwrap_or("/dashboard")))

@@ -102,6 +102,8 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamptz>,
         totp_last_step -> Nullable<Int8>,
+        two_factor_failures -> Int4,
+        two_factor_locked_until -> Nullable<Timestamptz>,
     }
 }
 
@@ -132,8 +134,9 @@ diesel::table! {
     invitations (id) {
         id -> Uuid,
         org_id -> Uuid,
-        email -> Text,
+        email -> Nullable<Text>,
         invitee_id -> Nullable<Uuid>,
+        invitee_label -> Text,
         role_id -> Uuid,
         client_id -> Nullable<Uuid>,
         invited_by -> Nullable<Uuid>,

@@ -80,9 +80,15 @@ pub fn claim(conn: &mut PgConnection, worker: &str) -> QueryResult<Option<Job>> 
     .optional()
 }
 
+/// Marks the job done. Its payload is emptied: an email's body may carry a live link.
 pub fn complete(conn: &mut PgConnection, id: JobId) -> QueryResult<()> {
     diesel::update(jobs::table.find(id))
-        .set((jobs::status.eq("done"), jobs::finished_at.eq(Utc::now()), jobs::last_error.eq(None::<String>)))
+        .set((
+            jobs::status.eq("done"),
+            jobs::finished_at.eq(Utc::now()),
+            jobs::last_error.eq(None::<String>),
+            jobs::payload.eq(serde_json::json!({})),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -91,9 +97,14 @@ pub fn complete(conn: &mut PgConnection, id: JobId) -> QueryResult<()> {
 pub fn fail(conn: &mut PgConnection, job: &Job, error: &str) -> QueryResult<()> {
     let error: String = error.chars().take(2000).collect();
     if job.attempts >= job.max_attempts {
-        diesel::update(jobs::table.find(job.id))
-            .set((jobs::status.eq("dead"), jobs::last_error.eq(error), jobs::finished_at.eq(Utc::now())))
-            .execute(conn)?;
+        // A dead job keeps what identifies it (kind, recipient, subject), not bodies with links.
+        diesel::sql_query(
+            "UPDATE jobs SET status = 'dead', last_error = $2, finished_at = now(), payload = payload - 'text' - 'html'
+             WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(job.id)
+        .bind::<Text, _>(error)
+        .execute(conn)?;
     } else {
         diesel::update(jobs::table.find(job.id))
             .set((

@@ -124,7 +124,12 @@ impl Mailer {
 
     fn build(&self, email: &OutgoingEmail) -> anyhow::Result<lettre::Message> {
         let from = match &email.from_name {
-            Some(name) => Mailbox::new(Some(name.replace(['\r', '\n'], " ")), self.from.email.clone()),
+            // "Northwind via Client Hub": an organization's name is free text, so the
+            // sender always says whose address this really is.
+            Some(name) => Mailbox::new(
+                Some(format!("{} via Client Hub", name.replace(['\r', '\n'], " "))),
+                self.from.email.clone(),
+            ),
             None => self.from.clone(),
         };
         Ok(lettre::Message::builder()

@@ -1,5 +1,7 @@
-//! Invitations: sent by email or display ID with a role, answered from the invitee's
-//! invitations page or from the emailed link, which also lets a new person sign up
+//! Invitations: sent by email or display ID with a role. An invitation by display ID
+//! names an account: it waits on that person's invitations page, and the inviter never
+//! sees their address. An invitation by email is answered through the emailed link —
+//! holding the link is what proves the address — which also lets a new person sign up
 //! straight into the organization. Links are single-use tokens stored hashed; they
 //! expire, and can be revoked or sent again.
 
@@ -37,9 +39,11 @@ pub struct PendingInvitation {
     #[diesel(sql_type = SqlUuid)]
     pub id: InvitationId,
     #[diesel(sql_type = Text)]
-    pub email: String,
+    pub invitee_label: String,
     #[diesel(sql_type = Text)]
     pub role_name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub role_power: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub invited_by: Option<String>,
     #[diesel(sql_type = Timestamptz)]
@@ -61,7 +65,8 @@ impl PendingInvitation {
 /// The organization's pending invitations (RLS scopes them to the tenant).
 pub fn pending_for_org(conn: &mut PgConnection) -> QueryResult<Vec<PendingInvitation>> {
     diesel::sql_query(
-        "SELECT i.id, i.email, r.name AS role_name, u.name AS invited_by, i.expires_at, i.last_sent_at
+        "SELECT i.id, i.invitee_label, r.name AS role_name, r.power AS role_power, u.name AS invited_by,
+                i.expires_at, i.last_sent_at
          FROM invitations i
          JOIN roles r ON r.org_id = i.org_id AND r.id = i.role_id
          LEFT JOIN users u ON u.id = i.invited_by
@@ -103,8 +108,9 @@ pub struct SendForm {
 struct NewInvitation<'a> {
     id: InvitationId,
     org_id: OrgId,
-    email: &'a str,
+    email: Option<&'a str>,
     invitee_id: Option<UserId>,
+    invitee_label: &'a str,
     role_id: RoleId,
     invited_by: UserId,
     token_hash: Vec<u8>,
@@ -141,6 +147,18 @@ enum SendOutcome {
     Refused(&'static str, String),
 }
 
+/// At most this many invitations (sent or sent again) per organization per day: the
+/// emails carry the organization's name to any address.
+const DAILY_LIMIT: i64 = 100;
+
+fn sent_today(conn: &mut PgConnection) -> QueryResult<i64> {
+    crate::db::schema::audit_logs::table
+        .filter(crate::db::schema::audit_logs::action.eq_any(["invitation.sent", "invitation.resent"]))
+        .filter(crate::db::schema::audit_logs::created_at.gt(Utc::now() - chrono::Duration::days(1)))
+        .count()
+        .get_result(conn)
+}
+
 /// POST /invitations/send
 pub async fn send(
     req: HttpRequest,
@@ -157,20 +175,23 @@ pub async fn send(
         Err(message) => SendOutcome::Refused("email_or_display_id", message.to_string()),
         Ok(invitee) => {
             db::run(&state.pool, move |conn| {
-                // Who is invited is looked up across accounts, before the tenant transaction.
-                let (email, invitee_id) = match invitee {
+                // (label shown to the inviter, address stored, account invited, where the mail goes)
+                let (label, email, invitee_id, deliver_to) = match invitee {
                     Invitee::Email(email) => {
-                        let existing = accounts::find_by_email(conn, email.as_str())?.map(|u| u.id);
-                        (email.as_str().to_string(), existing)
+                        let address = email.as_str().to_string();
+                        (address.clone(), Some(address.clone()), None, address)
                     }
+                    // Found across accounts, before the tenant transaction; the address is
+                    // used to deliver the mail and is never stored or shown.
                     Invitee::DisplayId(code) => {
-                        match users::table
+                        let found = users::table
                             .filter(users::display_id.eq(&code))
-                            .select((users::email, users::id))
-                            .first::<(String, UserId)>(conn)
-                            .optional()?
-                        {
-                            Some((email, id)) => (email, Some(id)),
+                            .filter(users::status.eq("active"))
+                            .select((users::id, users::email))
+                            .first::<(UserId, String)>(conn)
+                            .optional()?;
+                        match found {
+                            Some((id, address)) => (code, None, Some(id), address),
                             None => {
                                 return Ok(SendOutcome::Refused(
                                     "email_or_display_id",
@@ -181,41 +202,58 @@ pub async fn send(
                     }
                 };
                 tenant::transaction(conn, &tenant, |conn| {
-                    let Some(role) = role_id
-                        .and_then(|id| grantable_roles(conn, actor.power).ok()?.into_iter().find(|r| r.id == id))
+                    let Some(role) =
+                        role_id.and_then(|id| grantable_roles(conn, &actor).ok()?.into_iter().find(|r| r.id == id))
                     else {
                         return Ok(SendOutcome::Refused("role_id", "Choose a role below your own.".into()));
                     };
-                    if let Some(user_id) = invitee_id {
-                        let status: Option<String> = memberships::table
+                    // Already here? By account for a display ID; by address among this
+                    // organization's own members for an email.
+                    let existing: Option<String> = match (invitee_id, &email) {
+                        (Some(user_id), _) => memberships::table
                             .filter(memberships::user_id.eq(user_id))
                             .select(memberships::status)
                             .first(conn)
-                            .optional()?;
-                        match status.as_deref() {
-                            Some("banned") => return Ok(SendOutcome::Refused(
+                            .optional()?,
+                        (None, Some(address)) => memberships::table
+                            .inner_join(users::table.on(users::id.eq(memberships::user_id)))
+                            .filter(users::email.eq(address))
+                            .select(memberships::status)
+                            .first(conn)
+                            .optional()?,
+                        (None, None) => None,
+                    };
+                    match existing.as_deref() {
+                        Some("banned") => {
+                            return Ok(SendOutcome::Refused(
                                 "email_or_display_id",
                                 "That person is banned from this organization. Unban them from the team list instead."
                                     .into(),
-                            )),
-                            Some(_) => {
-                                return Ok(SendOutcome::Refused(
-                                    "email_or_display_id",
-                                    "That person is already a member of this organization.".into(),
-                                ));
-                            }
-                            None => {}
+                            ));
                         }
+                        Some(_) => {
+                            return Ok(SendOutcome::Refused(
+                                "email_or_display_id",
+                                "That person is already a member of this organization.".into(),
+                            ));
+                        }
+                        None => {}
                     }
                     let already: i64 = invitations::table
-                        .filter(invitations::email.eq(&email))
+                        .filter(invitations::invitee_label.eq(&label))
                         .filter(invitations::status.eq("pending"))
                         .count()
                         .get_result(conn)?;
                     if already > 0 {
                         return Ok(SendOutcome::Refused(
                             "email_or_display_id",
-                            "That address already has a pending invitation. Send it again from the list below.".into(),
+                            "There is already a pending invitation for them. Send it again from the list below.".into(),
+                        ));
+                    }
+                    if sent_today(conn)? >= DAILY_LIMIT {
+                        return Ok(SendOutcome::Refused(
+                            "email_or_display_id",
+                            format!("Your organization has sent {DAILY_LIMIT} invitations today. Try again tomorrow."),
                         ));
                     }
                     let token = random_token();
@@ -224,8 +262,9 @@ pub async fn send(
                         .values(NewInvitation {
                             id,
                             org_id: tenant.org_id,
-                            email: &email,
+                            email: email.as_deref(),
                             invitee_id,
+                            invitee_label: &label,
                             role_id: role.id,
                             invited_by: tenant.user_id,
                             token_hash: hash_token(&token),
@@ -240,7 +279,7 @@ pub async fn send(
                         &role.name,
                         &token,
                     );
-                    mail::enqueue(conn, Some(tenant.org_id), &letter.render(&email)?)?;
+                    mail::enqueue(conn, Some(tenant.org_id), &letter.render(&deliver_to)?)?;
                     audit::record(
                         conn,
                         &meta,
@@ -248,17 +287,17 @@ pub async fn send(
                             .org(tenant.org_id)
                             .actor(tenant.user_id)
                             .entity("invitation", id.0)
-                            .metadata(serde_json::json!({ "email": email, "role": role.name })),
+                            .metadata(serde_json::json!({ "invitee": label, "role": role.name })),
                     )?;
-                    Ok(SendOutcome::Sent(email))
+                    Ok(SendOutcome::Sent(label))
                 })
             })
             .await?
         }
     };
     match outcome {
-        SendOutcome::Sent(email) => {
-            Ok(redirect_with(&req, "/team", Flash::success(format!("Invitation sent to {email}."))))
+        SendOutcome::Sent(label) => {
+            Ok(redirect_with(&req, "/team", Flash::success(format!("Invitation sent to {label}."))))
         }
         SendOutcome::Refused(field, message) => {
             let mut errors = FieldErrors::default();
@@ -278,11 +317,33 @@ pub async fn send(
 }
 
 #[derive(QueryableByName)]
-struct Resendable {
+struct Managed {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    email: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    invitee_id: Option<UserId>,
     #[diesel(sql_type = Text)]
-    email: String,
+    invitee_label: String,
     #[diesel(sql_type = Text)]
     role_name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    role_power: i32,
+}
+
+/// A pending invitation of the tenant that `ctx` may manage: one whose role is below
+/// their own power (an invitation is as strong as the role it grants).
+fn managed(conn: &mut PgConnection, ctx: &OrgContext, id: InvitationId) -> Result<Managed, AppError> {
+    let found: Managed = diesel::sql_query(
+        "SELECT i.email, i.invitee_id, i.invitee_label, r.name AS role_name, r.power AS role_power
+         FROM invitations i JOIN roles r ON r.org_id = i.org_id AND r.id = i.role_id
+         WHERE i.id = $1 AND i.org_id = app_org_id() AND i.status = 'pending'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)?;
+    if found.role_power >= ctx.power {
+        return Err(AppError::Forbidden);
+    }
+    Ok(found)
 }
 
 /// POST /invitations/{id}/resend — a fresh link (the old one stops working), a new week.
@@ -296,29 +357,60 @@ pub async fn resend(
     let id: InvitationId = path.parse().map_err(|_| AppError::NotFound)?;
     let app_url = state.settings.app_url().to_string();
     let tenant = ctx.tenant();
-    let email = db::tenant_tx(&state.pool, tenant, move |conn| {
-        let found: Resendable = diesel::sql_query(
-            "SELECT i.email, r.name AS role_name FROM invitations i JOIN roles r ON r.org_id = i.org_id AND r.id = i.role_id
-             WHERE i.id = $1 AND i.org_id = app_org_id() AND i.status = 'pending'",
-        )
-        .bind::<SqlUuid, _>(id)
-        .get_result(conn)?;
-        let token = random_token();
-        diesel::update(invitations::table.find(id))
-            .set((
-                invitations::token_hash.eq(hash_token(&token)),
-                invitations::expires_at.eq(Utc::now() + chrono::Duration::days(VALID_FOR_DAYS)),
-                invitations::sent_count.eq(invitations::sent_count + 1),
-                invitations::last_sent_at.eq(Utc::now()),
-            ))
-            .execute(conn)?;
-        let letter = invitation_letter(&app_url, &ctx.org_name, &ctx.brand_color, &ctx.user.name, &found.role_name, &token);
-        mail::enqueue(conn, Some(tenant.org_id), &letter.render(&found.email)?)?;
-        audit::record(conn, &meta, AuditEvent::new("invitation.resent").org(tenant.org_id).actor(tenant.user_id).entity("invitation", id.0))?;
-        Ok(found.email)
+    let actor = ctx.clone();
+    let label = db::run(&state.pool, move |conn| {
+        let found = tenant::transaction(conn, &tenant, |conn| managed(conn, &actor, id))?;
+        // An account invited by display ID gets the mail at its current address,
+        // looked up outside the tenant (the inviter never sees it).
+        let deliver_to = match (&found.email, found.invitee_id) {
+            (Some(address), _) => address.clone(),
+            (None, Some(user_id)) => users::table.find(user_id).select(users::email).first::<String>(conn)?,
+            (None, None) => return Err(AppError::NotFound),
+        };
+        tenant::transaction(conn, &tenant, |conn| {
+            if sent_today(conn)? >= DAILY_LIMIT {
+                return Ok(Err(()));
+            }
+            let token = random_token();
+            diesel::update(invitations::table.find(id))
+                .set((
+                    invitations::token_hash.eq(hash_token(&token)),
+                    invitations::expires_at.eq(Utc::now() + chrono::Duration::days(VALID_FOR_DAYS)),
+                    invitations::sent_count.eq(invitations::sent_count + 1),
+                    invitations::last_sent_at.eq(Utc::now()),
+                ))
+                .execute(conn)?;
+            let letter = invitation_letter(
+                &app_url,
+                &actor.org_name,
+                &actor.brand_color,
+                &actor.user.name,
+                &found.role_name,
+                &token,
+            );
+            mail::enqueue(conn, Some(tenant.org_id), &letter.render(&deliver_to)?)?;
+            audit::record(
+                conn,
+                &meta,
+                AuditEvent::new("invitation.resent")
+                    .org(tenant.org_id)
+                    .actor(tenant.user_id)
+                    .entity("invitation", id.0),
+            )?;
+            Ok::<_, AppError>(Ok(found.invitee_label.clone()))
+        })
     })
     .await?;
-    Ok(redirect_with(&req, "/team", Flash::success(format!("A fresh invitation is on its way to {email}."))))
+    Ok(match label {
+        Ok(label) => {
+            redirect_with(&req, "/team", Flash::success(format!("A fresh invitation is on its way to {label}.")))
+        }
+        Err(()) => redirect_with(
+            &req,
+            "/team",
+            Flash::error(format!("Your organization has sent {DAILY_LIMIT} invitations today. Try again tomorrow.")),
+        ),
+    })
 }
 
 /// POST /invitations/{id}/revoke
@@ -331,18 +423,12 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let id: InvitationId = path.parse().map_err(|_| AppError::NotFound)?;
     let tenant = ctx.tenant();
+    let actor = ctx.clone();
     db::tenant_tx(&state.pool, tenant, move |conn| {
-        let changed = diesel::update(
-            invitations::table
-                .filter(invitations::id.eq(id))
-                .filter(invitations::org_id.eq(tenant.org_id))
-                .filter(invitations::status.eq("pending")),
-        )
-        .set((invitations::status.eq("revoked"), invitations::responded_at.eq(Utc::now())))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
+        managed(conn, &actor, id)?;
+        diesel::update(invitations::table.filter(invitations::id.eq(id)).filter(invitations::status.eq("pending")))
+            .set((invitations::status.eq("revoked"), invitations::responded_at.eq(Utc::now())))
+            .execute(conn)?;
         audit::record(
             conn,
             &meta,
@@ -363,8 +449,10 @@ pub struct Invitation {
     pub org_id: OrgId,
     #[diesel(sql_type = Text)]
     pub org_name: String,
-    #[diesel(sql_type = Text)]
-    pub email: String,
+    /// Set for an invitation by address (the address it was mailed to).
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub email: Option<String>,
+    /// Set for an invitation by display ID (the account it names).
     #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
     pub invitee_id: Option<UserId>,
     #[diesel(sql_type = SqlUuid)]
@@ -383,12 +471,12 @@ const INVITATION_SELECT: &str = "SELECT i.id, i.org_id, o.name AS org_name, i.em
  LEFT JOIN users u ON u.id = i.invited_by
  WHERE i.status = 'pending' AND i.expires_at > now()";
 
-/// Live invitations addressed to this user (by account or by address). Runs before any
-/// tenant is known, like login.
+/// Live invitations naming this account (by display ID). Invitations by address are
+/// not listed here: an account's address is not proven, the emailed link is. Runs
+/// before any tenant is known, like login.
 fn addressed_to(conn: &mut PgConnection, user: &CurrentUser) -> QueryResult<Vec<Invitation>> {
-    diesel::sql_query(format!("{INVITATION_SELECT} AND (i.invitee_id = $1 OR i.email = $2) ORDER BY i.created_at DESC"))
+    diesel::sql_query(format!("{INVITATION_SELECT} AND i.invitee_id = $1 ORDER BY i.created_at DESC"))
         .bind::<SqlUuid, _>(user.id)
-        .bind::<Text, _>(&user.email)
         .load(conn)
 }
 
@@ -422,12 +510,19 @@ fn join(
     invitation: &Invitation,
     user_id: UserId,
     meta: &RequestMeta,
-    new_account: Option<(&str, &str)>,
+    new_account: Option<NewAccount<'_>>,
 ) -> Result<(), AppError> {
     let tenant = Tenant { org_id: invitation.org_id, user_id, client_id: None };
     tenant::transaction(conn, &tenant, |conn| {
-        if let Some((name, password_hash)) = new_account {
-            accounts::insert_user(conn, user_id, name, &invitation.email, password_hash, &display_id::generate())?;
+        if let Some(account) = new_account {
+            accounts::insert_user(
+                conn,
+                user_id,
+                account.name,
+                account.email,
+                account.password_hash,
+                account.display_id,
+            )?;
         }
         let accepted = diesel::update(
             invitations::table.filter(invitations::id.eq(invitation.id)).filter(invitations::status.eq("pending")),
@@ -500,36 +595,18 @@ pub async fn reject(
 ) -> Result<HttpResponse, AppError> {
     let id: InvitationId = path.parse().map_err(|_| AppError::NotFound)?;
     let invitation = find_mine(&state, &user, id).await?;
+    let org_name = invitation.org_name.clone();
     let user_id = user.id;
-    db::run(&state.pool, move |conn| {
-        let tenant = Tenant { org_id: invitation.org_id, user_id, client_id: None };
-        tenant::transaction(conn, &tenant, |conn| {
-            diesel::update(
-                invitations::table.filter(invitations::id.eq(invitation.id)).filter(invitations::status.eq("pending")),
-            )
-            .set((
-                invitations::status.eq("rejected"),
-                invitations::responded_at.eq(Utc::now()),
-                invitations::invitee_id.eq(user_id),
-            ))
-            .execute(conn)?;
-            audit::record(
-                conn,
-                &meta,
-                AuditEvent::new("invitation.rejected")
-                    .org(invitation.org_id)
-                    .actor(user_id)
-                    .entity("invitation", invitation.id.0),
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(redirect_with(
-        &req,
-        "/invitations",
-        Flash::info(format!("You declined the invitation to {}.", invitation.org_name)),
-    ))
+    db::run(&state.pool, move |conn| decline(conn, &invitation, user_id, &meta)).await?;
+    Ok(redirect_with(&req, "/invitations", Flash::info(format!("You declined the invitation to {org_name}."))))
+}
+
+/// The account an invitation link creates for a new person.
+struct NewAccount<'a> {
+    name: &'a str,
+    email: &'a str,
+    password_hash: &'a str,
+    display_id: &'a str,
 }
 
 #[derive(Template)]
@@ -538,10 +615,31 @@ struct OpenPage {
     layout: Layout,
     token: String,
     invitation: Option<Invitation>,
-    /// Signed in as someone else than the invitee.
+    /// Signed in: the address of the account that would accept.
     signed_in_as: Option<String>,
+    /// The invitation names another account than the one signed in.
+    for_someone_else: bool,
     name: String,
     errors: FieldErrors,
+}
+
+impl OpenPage {
+    fn new(req: &HttpRequest, token: String, invitation: Option<Invitation>) -> OpenPage {
+        OpenPage {
+            layout: Layout::public(req, "Invitation"),
+            token,
+            invitation,
+            signed_in_as: None,
+            for_someone_else: false,
+            name: String::new(),
+            errors: FieldErrors::default(),
+        }
+    }
+}
+
+async fn find_by_token(state: &AppState, token: &str) -> Result<Option<Invitation>, AppError> {
+    let token = token.to_string();
+    db::run(&state.pool, move |conn| Ok(by_token(conn, &token)?)).await
 }
 
 /// GET /invitations/open/{token} — the emailed link.
@@ -551,76 +649,89 @@ pub async fn open(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let lookup = token.clone();
-    let invitation = db::run(&state.pool, move |conn| Ok(by_token(conn, &lookup)?)).await?;
-    let Some(invitation) = invitation else {
-        let page = OpenPage {
-            layout: Layout::public(&req, "Invitation"),
-            token,
-            invitation: None,
-            signed_in_as: None,
-            name: String::new(),
-            errors: FieldErrors::default(),
-        };
-        return render(StatusCode::NOT_FOUND, &page);
+    let Some(invitation) = find_by_token(&state, &token).await? else {
+        return render(StatusCode::NOT_FOUND, &OpenPage::new(&req, token, None));
     };
     if let Some(auth) = auth_of(&req).await? {
         let me = auth.user;
-        if me.email == invitation.email || invitation.invitee_id == Some(me.id) {
+        if invitation.invitee_id == Some(me.id) {
             return Ok(redirect("/invitations"));
         }
-        let page = OpenPage {
-            layout: Layout::public(&req, "Invitation"),
-            token,
-            invitation: Some(invitation),
-            signed_in_as: Some(me.email),
-            name: String::new(),
-            errors: FieldErrors::default(),
-        };
+        let mut page = OpenPage::new(&req, token, Some(invitation.clone()));
+        page.for_someone_else = invitation.invitee_id.is_some();
+        page.signed_in_as = Some(me.email);
         return render(StatusCode::OK, &page);
     }
-    let email = invitation.email.clone();
-    let has_account = db::run(&state.pool, move |conn| Ok(accounts::find_by_email(conn, &email)?.is_some())).await?;
+    // An invitation naming an account, or an address that has one: log in to answer.
+    let has_account = match &invitation.email {
+        None => true,
+        Some(address) => {
+            let address = address.clone();
+            db::run(&state.pool, move |conn| Ok(accounts::find_by_email(conn, &address)?.is_some())).await?
+        }
+    };
     if has_account {
         let next = crate::web::error::url_encode(&format!("/invitations/open/{token}"));
         return Ok(redirect_with(
             &req,
             &format!("/login?next={next}"),
-            Flash::info(format!("Log in as {} to answer the invitation to {}.", invitation.email, invitation.org_name)),
+            Flash::info(format!("Log in to answer the invitation to {}.", invitation.org_name)),
         ));
     }
-    let page = OpenPage {
-        layout: Layout::public(&req, "Invitation"),
-        token,
-        invitation: Some(invitation),
-        signed_in_as: None,
-        name: String::new(),
-        errors: FieldErrors::default(),
-    };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &OpenPage::new(&req, token, Some(invitation)))
 }
 
 #[derive(Deserialize)]
-pub struct JoinForm {
+pub struct OpenForm {
+    /// Signed in: "accept" or "decline".
+    #[serde(default)]
+    answer: String,
+    /// Not signed in: the new account.
     #[serde(default)]
     name: String,
     #[serde(default)]
     password: String,
 }
 
-/// POST /invitations/open/{token} — a new person signs up straight into the organization.
-pub async fn sign_up_and_join(
+/// POST /invitations/open/{token} — answer with the signed-in account, or (signed out)
+/// sign up straight into the organization. Holding the link proves the address.
+pub async fn respond(
     req: HttpRequest,
     state: web::Data<AppState>,
     meta: RequestMeta,
     session: TypedSession,
     token: web::Path<String>,
-    Form(form): Form<JoinForm>,
+    Form(form): Form<OpenForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let lookup = token.clone();
-    let Some(invitation) = db::run(&state.pool, move |conn| Ok(by_token(conn, &lookup)?)).await? else {
-        return Err(AppError::NotFound);
+    let Some(invitation) = find_by_token(&state, &token).await? else { return Err(AppError::NotFound) };
+    if let Some(auth) = auth_of(&req).await? {
+        let me = auth.user;
+        // An invitation naming an account is answered by that account only.
+        if invitation.invitee_id.is_some_and(|id| id != me.id) {
+            return Err(AppError::NotFound);
+        }
+        let org_name = invitation.org_name.clone();
+        let user_id = me.id;
+        return match form.answer.as_str() {
+            "accept" => {
+                db::run(&state.pool, move |conn| join(conn, &invitation, user_id, &meta, None)).await?;
+                Ok(redirect_with(&req, "/dashboard", Flash::success(format!("Welcome to {org_name}!"))))
+            }
+            "decline" => {
+                db::run(&state.pool, move |conn| decline(conn, &invitation, user_id, &meta)).await?;
+                Ok(redirect_with(
+                    &req,
+                    "/dashboard",
+                    Flash::info(format!("You declined the invitation to {org_name}.")),
+                ))
+            }
+            _ => Err(AppError::BadRequest("Choose to accept or to decline the invitation.".into())),
+        };
+    }
+    let Some(email) = invitation.email.clone() else {
+        // Naming an existing account: that account must log in.
+        return Ok(redirect("/login"));
     };
     let mut errors = FieldErrors::default();
     let name = form.name.trim().to_string();
@@ -631,14 +742,9 @@ pub async fn sign_up_and_join(
     }
     let password = new_password(&form.password).map_err(|e| errors.add("password", e));
     let (Ok(password), true) = (password, errors.is_empty()) else {
-        let page = OpenPage {
-            layout: Layout::public(&req, "Invitation"),
-            token,
-            invitation: Some(invitation),
-            signed_in_as: None,
-            name: form.name,
-            errors,
-        };
+        let mut page = OpenPage::new(&req, token, Some(invitation));
+        page.name = form.name;
+        page.errors = errors;
         return render(StatusCode::BAD_REQUEST, &page);
     };
     let hash = web::block(move || password::hash(&password))
@@ -648,12 +754,20 @@ pub async fn sign_up_and_join(
     let org_name = invitation.org_name.clone();
     let join_meta = meta.clone();
     let user_id = db::run(&state.pool, move |conn| {
-        if accounts::find_by_email(conn, &invitation.email)?.is_some() {
+        if accounts::find_by_email(conn, &email)?.is_some() {
             return Ok(None);
         }
-        let user_id = UserId::new();
-        join(conn, &invitation, user_id, &join_meta, Some((&name, &hash)))?;
-        Ok(Some(user_id))
+        // A display ID that happens to be taken is simply drawn again.
+        for _ in 0..5 {
+            let user_id = UserId::new();
+            let display_id = display_id::generate();
+            let account = NewAccount { name: &name, email: &email, password_hash: &hash, display_id: &display_id };
+            match join(conn, &invitation, user_id, &join_meta, Some(account)) {
+                Err(AppError::Internal(e)) if e.to_string().contains("users_display_id_key") => continue,
+                other => return other.map(|()| Some(user_id)),
+            }
+        }
+        Err(AppError::Internal(anyhow::anyhow!("no free display ID after 5 draws")))
     })
     .await?;
     let Some(user_id) = user_id else {
@@ -665,4 +779,36 @@ pub async fn sign_up_and_join(
     };
     session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
     Ok(redirect_with(&req, "/dashboard", Flash::success(format!("Welcome to {org_name}! Your account is ready."))))
+}
+
+fn decline(
+    conn: &mut PgConnection,
+    invitation: &Invitation,
+    user_id: UserId,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let tenant = Tenant { org_id: invitation.org_id, user_id, client_id: None };
+    tenant::transaction(conn, &tenant, |conn| {
+        let changed = diesel::update(
+            invitations::table.filter(invitations::id.eq(invitation.id)).filter(invitations::status.eq("pending")),
+        )
+        .set((
+            invitations::status.eq("rejected"),
+            invitations::responded_at.eq(Utc::now()),
+            invitations::invitee_id.eq(user_id),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            meta,
+            AuditEvent::new("invitation.rejected")
+                .org(invitation.org_id)
+                .actor(user_id)
+                .entity("invitation", invitation.id.0),
+        )?;
+        Ok(())
+    })
 }

@@ -15,7 +15,7 @@ use super::Permission;
 use super::invitations::{self, PendingInvitation};
 use crate::audit::{self, AuditEvent};
 use crate::db::ids::{MembershipId, RoleId, UserId};
-use crate::db::schema::{memberships, roles};
+use crate::db::schema::{memberships, role_permissions, roles};
 use crate::db::{self, Tenant};
 use crate::state::AppState;
 use crate::web::auth::OrgContext;
@@ -84,15 +84,28 @@ pub struct RoleChoice {
     pub key: Option<String>,
 }
 
-/// Roles `ctx` may grant: strictly below their own power. Until client records exist,
+/// Roles `ctx` may grant: strictly below their own power, and with no permission they
+/// lack themselves (or a narrow role could mint an Admin). Until client records exist,
 /// the Client role is not offered (a client member must be linked to one).
-pub fn grantable_roles(conn: &mut PgConnection, ctx_power: i32) -> QueryResult<Vec<RoleChoice>> {
-    roles::table
-        .filter(roles::power.lt(ctx_power))
+pub fn grantable_roles(conn: &mut PgConnection, ctx: &OrgContext) -> QueryResult<Vec<RoleChoice>> {
+    let candidates: Vec<(RoleId, String, i32, Option<String>)> = roles::table
+        .filter(roles::power.lt(ctx.power))
         .filter(roles::key.is_null().or(roles::key.ne("client")))
         .order((roles::power.desc(), roles::name.asc()))
         .select((roles::id, roles::name, roles::power, roles::key))
-        .load(conn)
+        .load(conn)?;
+    let granted: Vec<(RoleId, String)> =
+        role_permissions::table.select((role_permissions::role_id, role_permissions::permission)).load(conn)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|(id, ..)| {
+            granted
+                .iter()
+                .filter(|(role, _)| role == id)
+                .all(|(_, key)| super::Permission::from_key(key).is_some_and(|p| ctx.can(p)))
+        })
+        .map(|(id, name, power, key)| RoleChoice { id, name, power, key })
+        .collect())
 }
 
 /// Why an action on a member is refused, in words for the page.
@@ -106,15 +119,17 @@ fn may_act_on(ctx: &OrgContext, target: &MemberRow) -> Result<(), &'static str> 
     Ok(())
 }
 
-/// Owners left after `leaving` goes (the organization must keep one).
+/// Owners left after `leaving` goes (the organization must keep one). The Owners'
+/// rows are locked, so two Owners leaving at once cannot both count on the other.
 fn other_active_owners(conn: &mut PgConnection, leaving: UserId) -> QueryResult<i64> {
-    memberships::table
+    let owners: Vec<UserId> = memberships::table
         .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
         .filter(roles::key.eq("super_admin"))
         .filter(memberships::status.eq("active"))
-        .filter(memberships::user_id.ne(leaving))
-        .count()
-        .get_result(conn)
+        .select(memberships::user_id)
+        .for_update()
+        .load(conn)?;
+    Ok(owners.iter().filter(|id| **id != leaving).count() as i64)
 }
 
 pub struct MemberView {
@@ -147,10 +162,10 @@ pub(super) async fn team_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let can_invite = ctx.can(Permission::InviteMembers);
-    let power = ctx.power;
+    let actor = ctx.clone();
     let (members, invitations, roles) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let invitations = if can_invite { invitations::pending_for_org(conn)? } else { Vec::new() };
-        Ok((list(conn)?, invitations, grantable_roles(conn, power)?))
+        Ok((list(conn)?, invitations, grantable_roles(conn, &actor)?))
     })
     .await?;
     let can_manage = ctx.can(Permission::ManageMembers);
@@ -226,7 +241,7 @@ pub async fn change_role(
             .role_id
             .parse::<RoleId>()
             .ok()
-            .and_then(|id| grantable_roles(conn, actor.power).ok()?.into_iter().find(|r| r.id == id))
+            .and_then(|id| grantable_roles(conn, &actor).ok()?.into_iter().find(|r| r.id == id))
         else {
             return Ok(Err("Choose a role below your own."));
         };
@@ -386,10 +401,36 @@ pub async fn reset_two_factor(
         if let Err(refusal) = may_act_on(&actor, &target) {
             return Ok(Err(refusal));
         }
+        // Two-factor sign-in belongs to the account, not to one organization: an admin
+        // here may not switch it off for someone who is also elsewhere.
+        let elsewhere: i64 = memberships::table
+            .filter(memberships::user_id.eq(target.user_id))
+            .filter(memberships::org_id.ne(tenant.org_id))
+            .count()
+            .get_result(conn)?;
+        if elsewhere > 0 {
+            return Ok(Err(
+                "They also belong to other organizations, so only they can change their two-factor sign-in (with a recovery code).",
+            ));
+        }
         // … the reset itself touches only the user's own sign-in columns, which the
-        // tenant role may not write.
+        // tenant role may not write. Their sessions end, and they are told by email.
         conn.transaction(|conn| {
             crate::auth::two_factor::clear(conn, target.user_id)?;
+            diesel::delete(crate::db::schema::sessions::table.filter(crate::db::schema::sessions::user_id.eq(target.user_id)))
+                .execute(conn)?;
+            let notice = crate::mail::Letter {
+                brand: crate::mail::Brand::org(&actor.org_name, &actor.brand_color),
+                subject: "Your two-factor sign-in was reset".into(),
+                greeting: format!("Hello {},", target.name),
+                paragraphs: vec![
+                    format!("{} reset the two-factor sign-in of your Client Hub account. You now sign in with your password alone, and every session was signed out.", actor.user.name),
+                    "Set two-factor sign-in up again from your profile.".into(),
+                ],
+                action: None,
+                fine_print: vec!["If you did not ask for this, change your password and tell your organization's owner.".into()],
+            };
+            crate::mail::enqueue(conn, Some(tenant.org_id), &notice.render(&target.email)?)?;
             audit::record(
                 conn,
                 &meta,

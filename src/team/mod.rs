@@ -32,5 +32,5 @@ routes! {
     POST "/invitations/{id}/resend" => Access::Permission(Permission::InviteMembers), invitations::resend;
     POST "/invitations/{id}/revoke" => Access::Permission(Permission::InviteMembers), invitations::revoke;
     GET "/invitations/open/{token}" => Access::Public, invitations::open;
-    POST "/invitations/open/{token}" => Access::Public, invitations::sign_up_and_join;
+    POST "/invitations/open/{token}" => Access::Public, invitations::respond;
 }

@@ -279,13 +279,20 @@ pub async fn update(
     };
     let tenant = ctx.tenant();
     let name = valid.name.clone();
+    let (actor, role_before) = (ctx.clone(), role.clone());
     let saved = db::tenant_tx(&state.pool, tenant, move |conn| {
+        let role = role_before;
         let updated = diesel::update(roles::table.find(id)).set((roles::name.eq(&valid.name), roles::power.eq(valid.power))).execute(conn);
         match updated {
             Err(e) if is_name_taken(&e) => return Ok(false),
             other => other?,
         };
-        save_permissions(conn, &tenant, id, valid.permissions)?;
+        // Permissions the editor does not hold were not on their form: they stay as they were.
+        let mut permissions = valid.permissions;
+        for kept in PermissionSet::from_keys(role.permissions.iter().map(String::as_str)).iter().filter(|p| !actor.can(*p)) {
+            permissions.insert(kept);
+        }
+        save_permissions(conn, &tenant, id, permissions)?;
         audit::record(
             conn,
             &meta,

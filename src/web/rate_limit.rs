@@ -26,7 +26,7 @@ pub enum LimitClass {
 
 /// Paths whose POSTs are credential attempts (or make the server check a password).
 const AUTH_PATHS: &[&str] = &["/login", "/signup", "/password/forgot", "/profile/password", "/profile"];
-const AUTH_PREFIXES: &[&str] = &["/password/reset/", "/login/", "/profile/two-factor/"];
+const AUTH_PREFIXES: &[&str] = &["/password/reset/", "/login/", "/profile/two-factor/", "/invitations/open/"];
 
 /// Whether a POST to `raw_path` is a credential attempt. The path is percent-decoded
 /// first, as the router does, so `/%6cogin` counts as `/login`.

@@ -6,8 +6,16 @@ use crate::support::*;
 async fn a_new_email_address_is_used_only_once_confirmed() {
     let app = TestApp::spawn().await;
     let olivia = app.owner().await;
-    let res =
+    let no_password =
         olivia.post_form("/profile", &[("name", "Olivia B. Bennett"), ("email", "Olivia@NewStudio.example")]).await;
+    assert_eq!(no_password.status, 400, "a stolen session alone cannot move the account");
+    assert!(no_password.body.contains("Enter your current password to change your email address."));
+    let res = olivia
+        .post_form(
+            "/profile",
+            &[("name", "Olivia B. Bennett"), ("email", "Olivia@NewStudio.example"), ("current_password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status, 303);
     let page = olivia.get("/profile").await;
     assert!(page.body.contains("We sent a link to olivia@newstudio.example"));
@@ -37,7 +45,9 @@ async fn a_new_email_address_is_used_only_once_confirmed() {
 async fn an_address_of_another_account_or_a_bad_one_is_refused() {
     let app = TestApp::spawn().await;
     let olivia = app.owner().await;
-    let taken = olivia.post_form("/profile", &[("name", "Olivia Bennett"), ("email", ADMIN)]).await;
+    let taken = olivia
+        .post_form("/profile", &[("name", "Olivia Bennett"), ("email", ADMIN), ("current_password", PASSWORD)])
+        .await;
     assert_eq!(taken.status, 400);
     assert!(taken.body.contains("Another account already uses this address."));
     let bad = olivia.post_form("/profile", &[("name", ""), ("email", "nope")]).await;

@@ -133,7 +133,7 @@ async fn invitations_that_cannot_be_sent_are_refused_next_to_the_field() {
     let again = admin
         .post_form("/invitations/send", &[("email_or_display_id", "new@example.com"), ("role_id", &member_role)])
         .await;
-    assert!(again.body.contains("already has a pending invitation"));
+    assert!(again.body.contains("There is already a pending invitation for them."));
     assert_eq!(app.count("invitations"), 1);
     let member = app.member().await;
     assert_eq!(
@@ -306,4 +306,101 @@ async fn custom_roles_are_created_checked_and_take_effect_on_the_next_request() 
     let res = admin.post_form(&format!("/roles/{freelancer}/delete"), &[]).await;
     assert!(flash_after(&admin, &res).await.contains("has been deleted"));
     assert_eq!(app.count("audit_logs WHERE action IN ('role.created', 'role.updated', 'role.deleted')"), 3);
+}
+
+#[tokio::test]
+async fn an_invitation_by_address_is_answered_only_through_its_emailed_link() {
+    let app = TestApp::spawn().await;
+    // Someone registers first with the address a colleague is about to be invited at.
+    let squatter = app.client();
+    squatter
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Squatter"),
+                ("email", "nina@example.com"),
+                ("password", "long enough pw"),
+                ("org_name", "Squat"),
+            ],
+        )
+        .await;
+    let owner = app.owner().await;
+    let admin_role = role_id(&app, "Northwind Studio", "admin");
+    owner
+        .post_form("/invitations/send", &[("email_or_display_id", "nina@example.com"), ("role_id", &admin_role)])
+        .await;
+    let invitation = id_of(&app, "SELECT id FROM invitations");
+    assert!(
+        !squatter.get("/invitations").await.body.contains("Northwind Studio"),
+        "not listed for an unproven address"
+    );
+    assert_eq!(squatter.post_form(&format!("/invitations/{invitation}/accept"), &[]).await.status, 404);
+
+    // The holder of the link answers it, signed in with any account of theirs.
+    let mail = app.mail.wait_for(1).await;
+    assert!(mail[0].raw.contains("Northwind Studio via Client Hub"), "the sender says whose address it is");
+    let path =
+        mail[0].link(&format!("{}/invitations/open/", app.base)).unwrap().strip_prefix(&app.base).unwrap().to_string();
+    let otto = app.login(OTHER_OWNER).await;
+    let page = otto.get(&path).await;
+    assert!(page.body.contains("You will join as <strong>owner@othercorp.example</strong>"));
+    let res = otto.post_form(&path, &[("answer", "accept")]).await;
+    assert_eq!(res.location(), Some("/dashboard"));
+    assert!(otto.get("/dashboard").await.body.contains("Northwind Studio"));
+}
+
+#[tokio::test]
+async fn an_invitation_by_display_id_never_shows_the_invitees_address() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let display: String = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+            "SELECT display_id FROM users WHERE email = '{OTHER_OWNER}'"
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let member_role = role_id(&app, "Northwind Studio", "member");
+    let res =
+        owner.post_form("/invitations/send", &[("email_or_display_id", &display), ("role_id", &member_role)]).await;
+    let team = owner.get(res.location().unwrap()).await.body;
+    assert!(team.contains(&format!("Invitation sent to {display}")));
+    assert!(!team.contains(OTHER_OWNER));
+    assert!(!owner.get("/audit-logs").await.body.contains(OTHER_OWNER));
+    assert_eq!(app.mail.wait_for(1).await[0].to, vec![OTHER_OWNER.to_string()], "the mail still reaches them");
+}
+
+#[tokio::test]
+async fn a_role_cannot_grant_permissions_it_does_not_have_nor_manage_stronger_invitations() {
+    let app = TestApp::spawn().await;
+    // A strong but narrow role: power 80, may only invite.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "WITH r AS (INSERT INTO roles (id, org_id, name, power)
+                        SELECT gen_random_uuid(), id, 'Recruiter', 80 FROM organizations WHERE name = 'Northwind Studio' RETURNING id, org_id),
+                  p AS (INSERT INTO role_permissions (org_id, role_id, permission)
+                        SELECT org_id, id, k FROM r, (VALUES ('invite_members'), ('view_team')) AS v(k))
+             UPDATE memberships SET role_id = (SELECT id FROM r)
+             WHERE user_id = (SELECT id FROM users WHERE email = '{MEMBER}')"
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let recruiter = app.member().await;
+    let member_role = role_id(&app, "Northwind Studio", "member");
+    let res = recruiter
+        .post_form("/invitations/send", &[("email_or_display_id", "x@example.com"), ("role_id", &member_role)])
+        .await;
+    assert_eq!(res.status, 400, "Member holds permissions the recruiter lacks");
+    assert!(res.body.contains("Choose a role below your own"));
+
+    let owner = app.owner().await;
+    let admin_role = role_id(&app, "Northwind Studio", "admin");
+    owner
+        .post_form("/invitations/send", &[("email_or_display_id", "boss@example.com"), ("role_id", &admin_role)])
+        .await;
+    let invitation = id_of(&app, "SELECT id FROM invitations");
+    assert_eq!(recruiter.post_form(&format!("/invitations/{invitation}/revoke"), &[]).await.status, 403);
+    assert_eq!(recruiter.post_form(&format!("/invitations/{invitation}/resend"), &[]).await.status, 403);
+    assert_eq!(app.count("invitations WHERE status = 'pending'"), 1);
 }

@@ -156,3 +156,49 @@ async fn turning_two_factor_off_needs_the_password() {
     assert_eq!(app.count("users WHERE totp_enabled_at IS NOT NULL"), 0);
     assert_eq!(app.count("audit_logs WHERE action IN ('auth.two_factor_enabled', 'auth.two_factor_disabled')"), 2);
 }
+
+#[tokio::test]
+async fn wrong_codes_lock_the_second_step_for_the_account() {
+    let app = TestApp::spawn().await;
+    let olivia = app.owner().await;
+    let (secret, _) = enable(&app, &olivia).await;
+    let attacker = app.client();
+    attacker.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
+    let mut last = 0;
+    for _ in 0..5 {
+        last = attacker.post_form("/login/two-factor", &[("code", "000001")]).await.status;
+    }
+    assert_eq!(last, 429);
+    // Even the right code waits out the lock, from any address.
+    let res = attacker.post_form("/login/two-factor", &[("code", &code_now(&secret, 1))]).await;
+    assert_eq!(res.status, 429);
+    assert!(res.body.contains("locked for 15 minutes"));
+}
+
+#[tokio::test]
+async fn an_admin_cannot_reset_the_two_factor_of_someone_who_is_also_elsewhere() {
+    let app = TestApp::spawn().await;
+    let mia = app.member().await;
+    enable(&app, &mia).await;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO memberships (id, org_id, user_id, role_id)
+             SELECT gen_random_uuid(), r.org_id, u.id, r.id FROM roles r, users u, organizations o
+             WHERE o.name = 'Other Corp' AND r.org_id = o.id AND r.key = 'admin' AND u.email = '{MEMBER}'"
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let membership: uuid::Uuid = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Uuid>(&format!(
+            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.org_id
+             WHERE u.email = '{MEMBER}' AND o.name = 'Northwind Studio'"
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let admin = app.admin().await;
+    let res = admin.post_form(&format!("/members/{membership}/reset-two-factor"), &[]).await;
+    assert!(admin.get(res.location().unwrap()).await.body.contains("also belong to other organizations"));
+    assert_eq!(app.count("users WHERE totp_enabled_at IS NOT NULL"), 1);
+}
