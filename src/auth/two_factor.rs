@@ -208,6 +208,12 @@ async fn password_ok(state: &AppState, user_id: UserId, given: String) -> Result
     web::block(move || password::verify(&given, &stored)).await.map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
+async fn wrong_password(req: &HttpRequest, state: &AppState, user: &CurrentUser) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    errors.add("password", "That is not your password.");
+    setup_page(req, state, user, StatusCode::BAD_REQUEST, errors, Vec::new()).await
+}
+
 /// POST /profile/two-factor/disable (password)
 pub async fn disable(
     req: HttpRequest,
@@ -217,9 +223,7 @@ pub async fn disable(
     Form(form): Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     if !password_ok(&state, user.id, form.password).await? {
-        let mut errors = FieldErrors::default();
-        errors.add("password", "That is not your password.");
-        return setup_page(&req, &state, &user, StatusCode::BAD_REQUEST, errors, Vec::new()).await;
+        return wrong_password(&req, &state, &user).await;
     }
     let user_id = user.id;
     db::run(&state.pool, move |conn| {
@@ -262,9 +266,7 @@ pub async fn regenerate_codes(
     Form(form): Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     if !password_ok(&state, user.id, form.password).await? {
-        let mut errors = FieldErrors::default();
-        errors.add("password", "That is not your password.");
-        return setup_page(&req, &state, &user, StatusCode::BAD_REQUEST, errors, Vec::new()).await;
+        return wrong_password(&req, &state, &user).await;
     }
     let codes = new_recovery_codes();
     let stored = codes.clone();

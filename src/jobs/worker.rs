@@ -45,10 +45,20 @@ impl Worker {
         Ok(true)
     }
 
-    /// Works until `stop` is set; finishes the job in hand before returning.
+    /// Works until `stop` is set; finishes the job in hand before returning. Once an
+    /// hour it also sweeps what has expired.
     pub fn run(&self, stop: &AtomicBool) {
         tracing::info!(worker = self.name, "job worker started");
+        let mut last_sweep: Option<std::time::Instant> = None;
         while !stop.load(Ordering::Relaxed) {
+            if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                match self.pool.get().map_err(anyhow::Error::from).and_then(|mut c| sweep(&mut c).map_err(Into::into)) {
+                    Ok(removed) if removed > 0 => tracing::info!(removed, "expired rows swept"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "sweeping expired rows failed"),
+                }
+            }
             match self.run_once() {
                 Ok(true) => continue,
                 Ok(false) => {}
@@ -58,6 +68,23 @@ impl Worker {
         }
         tracing::info!(worker = self.name, "job worker stopped");
     }
+}
+
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes what can no longer be used: ended sessions, spent or expired links, and
+/// finished jobs after a week. Idempotent, so any number of workers may run it.
+pub fn sweep(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
+    use diesel::RunQueryDsl;
+    let mut removed = 0;
+    for statement in [
+        "DELETE FROM sessions WHERE expires_at < now() OR (user_id IS NULL AND last_seen_at < now() - interval '1 day')",
+        "DELETE FROM user_tokens WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'",
+        "DELETE FROM jobs WHERE status = 'done' AND finished_at < now() - interval '7 days'",
+    ] {
+        removed += diesel::sql_query(statement).execute(conn)?;
+    }
+    Ok(removed)
 }
 
 /// A worker on its own thread, stopped (after its current job) when dropped.

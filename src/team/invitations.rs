@@ -503,6 +503,19 @@ pub async fn mine(req: HttpRequest, state: web::Data<AppState>, user: CurrentUse
     render(StatusCode::OK, &page)
 }
 
+/// Records the answer of `user_id`; an invitation answered meanwhile is not found.
+fn mark_answered(conn: &mut PgConnection, id: InvitationId, user_id: UserId, status: &str) -> Result<(), AppError> {
+    let changed =
+        diesel::update(invitations::table.filter(invitations::id.eq(id)).filter(invitations::status.eq("pending")))
+            .set((
+                invitations::status.eq(status),
+                invitations::responded_at.eq(Utc::now()),
+                invitations::invitee_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    if changed == 0 { Err(AppError::NotFound) } else { Ok(()) }
+}
+
 /// Makes `user_id` a member as the invitation says, in the inviting organization's
 /// tenant transaction, and makes it their active organization.
 fn join(
@@ -524,18 +537,7 @@ fn join(
                 account.display_id,
             )?;
         }
-        let accepted = diesel::update(
-            invitations::table.filter(invitations::id.eq(invitation.id)).filter(invitations::status.eq("pending")),
-        )
-        .set((
-            invitations::status.eq("accepted"),
-            invitations::responded_at.eq(Utc::now()),
-            invitations::invitee_id.eq(user_id),
-        ))
-        .execute(conn)?;
-        if accepted == 0 {
-            return Err(AppError::NotFound);
-        }
+        mark_answered(conn, invitation.id, user_id, "accepted")?;
         diesel::insert_into(memberships::table)
             .values((
                 memberships::id.eq(MembershipId::new()),
@@ -789,18 +791,7 @@ fn decline(
 ) -> Result<(), AppError> {
     let tenant = Tenant { org_id: invitation.org_id, user_id, client_id: None };
     tenant::transaction(conn, &tenant, |conn| {
-        let changed = diesel::update(
-            invitations::table.filter(invitations::id.eq(invitation.id)).filter(invitations::status.eq("pending")),
-        )
-        .set((
-            invitations::status.eq("rejected"),
-            invitations::responded_at.eq(Utc::now()),
-            invitations::invitee_id.eq(user_id),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
+        mark_answered(conn, invitation.id, user_id, "rejected")?;
         audit::record(
             conn,
             meta,

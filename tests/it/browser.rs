@@ -3,6 +3,7 @@
 //! Set SCREENSHOT_DIR to keep a PNG of every page visited.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,11 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every Chromium it started (its process group), even when
+    /// the test failed before closing the browser.
     fn drop(&mut self) {
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.process.kill();
         let _ = self.process.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -38,6 +43,7 @@ async fn start_driver() -> Driver {
     let port = free_port();
     let process = Command::new(chromedriver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -92,7 +98,7 @@ async fn screenshot(browser: &Browser, name: &str) {
 }
 
 async fn wait_for_path(browser: &Browser, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let url = browser.current_url().await.unwrap();
         if url.path() == path {
@@ -104,7 +110,7 @@ async fn wait_for_path(browser: &Browser, path: &str) {
 }
 
 async fn text_of(browser: &Browser, css: &str) -> String {
-    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
 async fn fill(browser: &Browser, css: &str, value: &str) {
@@ -114,7 +120,7 @@ async fn fill(browser: &Browser, css: &str, value: &str) {
 }
 
 async fn wait_for_text(browser: &Browser, css: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = browser.find(Locator::Css(css)).await.ok();
         let text = match text {

@@ -162,3 +162,20 @@ async fn mail_stays_queued_while_the_smtp_server_is_down() {
     assert!(back.run_once().unwrap());
     assert_eq!(sink.received().len(), 1, "sent once the server is back");
 }
+
+#[tokio::test]
+async fn the_sweep_removes_only_what_has_expired() {
+    let app = TestApp::spawn().await;
+    let _live = app.owner().await;
+    let mut conn = app.conn();
+    diesel::sql_query(
+        "INSERT INTO sessions (id, key_hash, state, expires_at) VALUES
+           (gen_random_uuid(), '\\x01', '{}', now() - interval '1 minute'),
+           (gen_random_uuid(), '\\x02', '{}', now() + interval '1 day')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let removed = clienthub::jobs::worker::sweep(&mut conn).unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(app.count("sessions"), 2, "the live login and the unexpired anonymous row stay");
+}

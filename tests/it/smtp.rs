@@ -88,7 +88,7 @@ impl SmtpSink {
 
     /// Waits until `n` messages have arrived (a worker sends them in the background).
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let got = self.received();
             if got.len() >= n {

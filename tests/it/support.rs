@@ -82,6 +82,15 @@ fn ensure_template(admin: &mut PgConnection) -> String {
             db::migrate(&mut conn).unwrap();
         }
         admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).unwrap();
+        // Templates of older migrations are of no use any more.
+        let stale: Vec<String> = diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'clienthub_tmpl_%' AND datname <> '{name}'"
+        ))
+        .load(admin)
+        .unwrap();
+        for old in stale {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {old}"));
+        }
     }
     admin.batch_execute("SELECT pg_advisory_unlock(727274)").unwrap();
     name
