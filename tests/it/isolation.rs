@@ -1,0 +1,76 @@
+//! Tenant isolation: every route that takes an id answers 404 when the id belongs to
+//! another organization (or another user) — never the record, never a 403 that would
+//! confirm it exists. A new route with an id fails this test until it is listed here.
+
+use crate::support::*;
+
+/// For each route with `{id}`: SQL that finds a real id of Northwind Studio (or of a
+/// Northwind user) for Other Corp's owner to try.
+const NORTHWIND_IDS: &[(&str, &str)] = &[
+    (
+        "/profile/sessions/{id}/revoke",
+        "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'owner@northwind.example'",
+    ),
+    ("/users/{id}/role", "SELECT id FROM users WHERE email = 'member@northwind.example'"),
+    ("/members/{id}/remove", MEMBERSHIP),
+    ("/members/{id}/ban", MEMBERSHIP),
+    ("/members/{id}/unban", MEMBERSHIP),
+    ("/members/{id}/reset-two-factor", MEMBERSHIP),
+    ("/roles/{id}", ROLE),
+    ("/roles/{id}/delete", ROLE),
+    ("/invitations/{id}/accept", INVITATION),
+    ("/invitations/{id}/reject", INVITATION),
+    ("/invitations/{id}/resend", INVITATION),
+    ("/invitations/{id}/revoke", INVITATION),
+];
+
+const MEMBERSHIP: &str =
+    "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'member@northwind.example'";
+const ROLE: &str = "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'";
+const INVITATION: &str = "SELECT id FROM invitations";
+
+/// Routes whose parameter is not a record id: secret tokens (worthless unless held)
+/// and the public logo of an organization.
+const NOT_RECORD_IDS: &[&str] =
+    &["/password/reset/{token}", "/invitations/open/{token}", "/profile/email/confirm/{token}", "/orgs/{id}/logo"];
+
+#[tokio::test]
+async fn another_organizations_ids_are_404_on_every_route() {
+    let app = TestApp::spawn().await;
+    let _northwind_session = app.owner().await;
+    let owner = app.owner().await;
+    let member_role = id(&app, ROLE);
+    owner
+        .post_form("/invitations/send", &[("email_or_display_id", "pending@example.com"), ("role_id", &member_role)])
+        .await;
+
+    let with_ids: Vec<_> = clienthub::routes::all().into_iter().filter(|r| r.path.contains('{')).collect();
+    for route in &with_ids {
+        let listed = NORTHWIND_IDS.iter().any(|(p, _)| *p == route.path) || NOT_RECORD_IDS.contains(&route.path);
+        assert!(listed, "{} {} takes an id: add it to the isolation test", route.method, route.path);
+    }
+
+    let otto = app.login(OTHER_OWNER).await;
+    for route in with_ids.iter().filter(|r| !NOT_RECORD_IDS.contains(&r.path)) {
+        let sql = NORTHWIND_IDS.iter().find(|(p, _)| *p == route.path).map(|(_, sql)| *sql).unwrap();
+        let path = route.path.replace("{id}", &id(&app, sql));
+        let res = match route.method {
+            "GET" => otto.get(&path).await,
+            _ => otto.post_form(&path, &[]).await,
+        };
+        assert_eq!(res.status, 404, "{} {path} as Other Corp's owner", route.method);
+    }
+    // Nothing of Northwind's changed.
+    assert_eq!(app.count("invitations WHERE status = 'pending'"), 1);
+    assert_eq!(app.count("memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = 'Northwind Studio' AND m.status = 'active'"), 5);
+    assert_eq!(app.count("roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio'"), 4);
+}
+
+fn id(app: &TestApp, sql: &str) -> String {
+    let id: uuid::Uuid = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Uuid>(&format!("{sql} LIMIT 1")),
+        &mut app.conn(),
+    )
+    .unwrap();
+    id.to_string()
+}
