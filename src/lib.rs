@@ -166,7 +166,7 @@ pub fn app(
                 .configure(routes::configure),
         )
         .default_service(actix_web::web::to(|| async { Err::<HttpResponse, _>(crate::web::error::AppError::NotFound) }))
-        .wrap(ErrorHandlers::new().default_handler(error_page))
+        .wrap(ErrorHandlers::new().default_handler(html_error_page))
         .wrap(headers)
         .wrap(from_fn(request_id_header))
         .wrap(TracingLogger::default())
@@ -188,7 +188,7 @@ async fn request_id_header(
 
 /// Gives an HTML error page to error responses that have none (a 405 from routing,
 /// a 500 from a middleware), so no plain-text or empty error reaches a user.
-fn error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn html_error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if is_html {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -70,6 +70,8 @@ pub struct ErrorPage<'a> {
     pub status: u16,
     pub title: &'a str,
     pub message: &'a str,
+    /// Where the page's button leads, and what it says.
+    pub action: (&'a str, &'a str),
     pub asset: &'a crate::web::assets::Assets,
 }
 
@@ -99,11 +101,17 @@ impl ErrorPage<'_> {
 
 /// Renders the error page for `status`, with an optional specific message.
 pub fn error_response(status: StatusCode, message: Option<&str>) -> HttpResponse {
+    error_page(status, message, ("/dashboard", "Go to your dashboard"))
+}
+
+/// The same with a button of its own (where the dashboard would only lead back here).
+pub fn error_page(status: StatusCode, message: Option<&str>, action: (&str, &str)) -> HttpResponse {
     let (title, default_message) = ErrorPage::for_status(status);
     let page = ErrorPage {
         status: status.as_u16(),
         title,
         message: message.unwrap_or(default_message),
+        action,
         asset: crate::web::assets::assets(),
     };
     let body = page.render().unwrap_or_else(|_| title.to_string());
@@ -196,13 +204,15 @@ impl ResponseError for AppError {
                 tracing::error!(error = ?e, "internal error");
                 error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
             }
-            AppError::OrgSuspended => error_response(
+            AppError::OrgSuspended => error_page(
                 StatusCode::FORBIDDEN,
                 Some("This organization has been suspended. Its owner can contact support to reactivate it."),
+                ("/organizations", "Your organizations"),
             ),
-            AppError::NoOrganization => error_response(
+            AppError::NoOrganization => error_page(
                 StatusCode::FORBIDDEN,
                 Some("You are not an active member of any organization. Ask an administrator for an invitation."),
+                ("/invitations", "See your invitations"),
             ),
             AppError::Forbidden | AppError::NotFound => error_response(self.status_code(), None),
         }

@@ -223,6 +223,7 @@ async fn a_banned_member_is_locked_out_until_unbanned_and_a_removed_one_is_gone(
     let locked = mia.get("/dashboard").await;
     assert_eq!(locked.status, 403);
     assert!(locked.body.contains("not an active member"));
+    assert!(locked.body.contains("href=\"/invitations\""), "the way on is to their invitations");
     admin.post_form(&format!("/members/{mia_membership}/unban"), &[]).await;
     assert_eq!(mia.get("/dashboard").await.status, 200);
 
