@@ -196,7 +196,18 @@ pub async fn show(
     form_page(&req, &ctx, Some(role), &form, StatusCode::OK, FieldErrors::default())
 }
 
-fn save_permissions(conn: &mut PgConnection, tenant: &Tenant, role_id: RoleId, set: PermissionSet) -> QueryResult<()> {
+/// Stores the role's permissions and audits the role as saved (the set actually stored).
+#[expect(clippy::too_many_arguments, reason = "one call per saved role; the fields are what the audit entry names")]
+fn save_permissions(
+    conn: &mut PgConnection,
+    meta: &RequestMeta,
+    tenant: &Tenant,
+    action: &str,
+    role_id: RoleId,
+    name: &str,
+    power: i32,
+    set: PermissionSet,
+) -> Result<(), AppError> {
     diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role_id))).execute(conn)?;
     let rows: Vec<_> = set
         .iter()
@@ -208,7 +219,18 @@ fn save_permissions(conn: &mut PgConnection, tenant: &Tenant, role_id: RoleId, s
             )
         })
         .collect();
-    diesel::insert_into(role_permissions::table).values(&rows).execute(conn).map(|_| ())
+    diesel::insert_into(role_permissions::table).values(&rows).execute(conn)?;
+    let keys: Vec<&str> = set.iter().map(|p| p.key()).collect();
+    audit::record(
+        conn,
+        meta,
+        AuditEvent::new(action)
+            .org(tenant.org_id)
+            .actor(tenant.user_id)
+            .entity("role", role_id.0)
+            .metadata(serde_json::json!({ "name": name, "power": power, "permissions": keys })),
+    )?;
+    Ok(())
 }
 
 fn is_name_taken(e: &diesel::result::Error) -> bool {
@@ -232,22 +254,18 @@ pub async fn create(
     let created = db::tenant_tx(&state.pool, tenant, move |conn| {
         let id = RoleId::new();
         let inserted = diesel::insert_into(roles::table)
-            .values((roles::id.eq(id), roles::org_id.eq(tenant.org_id), roles::name.eq(&valid.name), roles::power.eq(valid.power)))
+            .values((
+                roles::id.eq(id),
+                roles::org_id.eq(tenant.org_id),
+                roles::name.eq(&valid.name),
+                roles::power.eq(valid.power),
+            ))
             .execute(conn);
         match inserted {
             Err(e) if is_name_taken(&e) => return Ok(false),
             other => other?,
         };
-        save_permissions(conn, &tenant, id, valid.permissions)?;
-        audit::record(
-            conn,
-            &meta,
-            AuditEvent::new("role.created")
-                .org(tenant.org_id)
-                .actor(tenant.user_id)
-                .entity("role", id.0)
-                .metadata(serde_json::json!({ "name": valid.name, "power": valid.power, "permissions": valid.permissions.iter().map(|p| p.key()).collect::<Vec<_>>() })),
-        )?;
+        save_permissions(conn, &meta, &tenant, "role.created", id, &valid.name, valid.power, valid.permissions)?;
         Ok(true)
     })
     .await?;
@@ -282,26 +300,21 @@ pub async fn update(
     let (actor, role_before) = (ctx.clone(), role.clone());
     let saved = db::tenant_tx(&state.pool, tenant, move |conn| {
         let role = role_before;
-        let updated = diesel::update(roles::table.find(id)).set((roles::name.eq(&valid.name), roles::power.eq(valid.power))).execute(conn);
+        let updated = diesel::update(roles::table.find(id))
+            .set((roles::name.eq(&valid.name), roles::power.eq(valid.power)))
+            .execute(conn);
         match updated {
             Err(e) if is_name_taken(&e) => return Ok(false),
             other => other?,
         };
         // Permissions the editor does not hold were not on their form: they stay as they were.
         let mut permissions = valid.permissions;
-        for kept in PermissionSet::from_keys(role.permissions.iter().map(String::as_str)).iter().filter(|p| !actor.can(*p)) {
+        for kept in
+            PermissionSet::from_keys(role.permissions.iter().map(String::as_str)).iter().filter(|p| !actor.can(*p))
+        {
             permissions.insert(kept);
         }
-        save_permissions(conn, &tenant, id, permissions)?;
-        audit::record(
-            conn,
-            &meta,
-            AuditEvent::new("role.updated")
-                .org(tenant.org_id)
-                .actor(tenant.user_id)
-                .entity("role", id.0)
-                .metadata(serde_json::json!({ "name": valid.name, "power": valid.power, "permissions": valid.permissions.iter().map(|p| p.key()).collect::<Vec<_>>() })),
-        )?;
+        save_permissions(conn, &meta, &tenant, "role.updated", id, &valid.name, valid.power, permissions)?;
         Ok(true)
     })
     .await?;
