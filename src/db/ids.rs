@@ -57,4 +57,23 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(OrgId, UserId, RoleId, MembershipId, ClientId, SessionId, AuditLogId, JobId, InvitationId, TokenId);
+id_type!(
+    OrgId,
+    UserId,
+    RoleId,
+    MembershipId,
+    ClientId,
+    SessionId,
+    AuditLogId,
+    JobId,
+    InvitationId,
+    TokenId,
+    ProjectId,
+    TaskId,
+    CommentId,
+    ActivityId,
+    TimeEntryId,
+    MessageId,
+    FileId,
+    NotificationId,
+);

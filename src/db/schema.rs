@@ -1,6 +1,13 @@
 // @generated shape of `diesel print-schema` for the migrations in migrations/.
 // tests/it/schema.rs checks that it matches the migrated database.
 
+pub mod sql_types {
+    /// PostgreSQL's full-text search document (generated columns, only read by SQL).
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     audit_logs (id) {
         id -> Uuid,
@@ -26,6 +33,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        hourly_rate -> Nullable<Numeric>,
     }
 }
 
@@ -50,6 +58,7 @@ diesel::table! {
         logo -> Nullable<Bytea>,
         logo_content_type -> Nullable<Text>,
         logo_updated_at -> Nullable<Timestamptz>,
+        storage_bytes -> Int8,
     }
 }
 
@@ -168,6 +177,164 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    clients (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        company -> Text,
+        email -> Text,
+        phone -> Text,
+        address -> Text,
+        tax_id -> Text,
+        notes -> Text,
+        search -> Nullable<Tsvector>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    files (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        uploaded_by -> Nullable<Uuid>,
+        original_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        storage_key -> Text,
+        sha256 -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        kind -> Text,
+        title -> Text,
+        link -> Text,
+        entity_type -> Nullable<Text>,
+        entity_id -> Nullable<Uuid>,
+        read_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    project_members (project_id, user_id) {
+        org_id -> Uuid,
+        project_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    project_messages (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    projects (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        client_id -> Nullable<Uuid>,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        start_date -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+        budget -> Nullable<Numeric>,
+        hourly_rate -> Nullable<Numeric>,
+        client_visible -> Bool,
+        search -> Nullable<Tsvector>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    task_activity (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        task_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    task_comments (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        task_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        priority -> Text,
+        assignee_id -> Nullable<Uuid>,
+        due_date -> Nullable<Date>,
+        estimate_hours -> Nullable<Numeric>,
+        position -> Int4,
+        client_visible -> Bool,
+        created_by -> Nullable<Uuid>,
+        completed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    time_entries (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        task_id -> Uuid,
+        user_id -> Uuid,
+        entry_date -> Date,
+        minutes -> Nullable<Int4>,
+        started_at -> Nullable<Timestamptz>,
+        note -> Text,
+        billable -> Bool,
+        hourly_rate -> Nullable<Numeric>,
+        invoice_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(audit_logs -> organizations (org_id));
 diesel::joinable!(audit_logs -> users (actor_id));
 diesel::joinable!(memberships -> organizations (org_id));
@@ -180,8 +347,29 @@ diesel::joinable!(invitations -> roles (role_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
+diesel::joinable!(projects -> users (created_by));
+diesel::joinable!(tasks -> projects (project_id));
+diesel::joinable!(task_comments -> tasks (task_id));
+diesel::joinable!(task_activity -> tasks (task_id));
+diesel::joinable!(time_entries -> tasks (task_id));
+diesel::joinable!(time_entries -> users (user_id));
+diesel::joinable!(project_messages -> projects (project_id));
+diesel::joinable!(files -> projects (project_id));
+diesel::joinable!(project_members -> projects (project_id));
+diesel::joinable!(project_members -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_logs,
+    clients,
+    files,
+    notifications,
+    project_members,
+    project_messages,
+    projects,
+    task_activity,
+    task_comments,
+    tasks,
+    time_entries,
     invitations,
     jobs,
     memberships,

@@ -38,6 +38,11 @@ pub struct NavItem {
 /// The main navigation, in order. An item shows when the role may open its page.
 const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/dashboard", "Dashboard", "home", None),
+    ("/clients", "Clients", "briefcase", Some(Permission::ViewClients)),
+    ("/projects", "Projects", "folder", Some(Permission::ViewProjects)),
+    ("/tasks", "Tasks", "check-square", Some(Permission::ViewProjects)),
+    ("/time", "Time", "clock", Some(Permission::ManageTasks)),
+    ("/files", "Files", "file", Some(Permission::ViewFiles)),
     ("/team", "Team", "users", Some(Permission::ViewTeam)),
     ("/roles", "Roles", "shield", Some(Permission::ManageRoles)),
     ("/settings", "Settings", "settings", Some(Permission::ManageOrg)),
@@ -67,7 +72,7 @@ impl Layout {
         let items = org
             .map(|ctx| {
                 NAV.iter()
-                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p)))
+                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p) && !ctx.is_client()))
                     .map(|(href, label, icon, _)| NavItem { href, label, icon, active: false })
                     .collect()
             })

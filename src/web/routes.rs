@@ -21,7 +21,7 @@ pub enum Access {
     SignedIn,
     /// Any active member of the user's active organization.
     Member,
-    /// A member whose role has this permission.
+    /// A staff member (not a client user) whose role has this permission.
     Permission(Permission),
 }
 
@@ -49,6 +49,10 @@ async fn enforce(
         Access::Permission(p) => {
             let ctx = org_context(req.request()).await?;
             two_factor_gate(&ctx, &req)?;
+            // Client users reach their records through the portal, never staff pages.
+            if ctx.is_client() {
+                return Err(AppError::Forbidden.into());
+            }
             ctx.require(p)?;
         }
     }
