@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod dashboard;
 pub mod db;
@@ -10,9 +11,12 @@ pub mod demo;
 pub mod health;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod orgs;
+pub mod projects;
 pub mod routes;
 pub mod state;
+pub mod tasks;
 pub mod team;
 pub mod web;
 

@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, dashboard, health, orgs, team};
+use crate::{audit, auth, clients, dashboard, health, orgs, projects, tasks, team};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -14,8 +14,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
     team::routes(cfg);
     orgs::routes(cfg);
     audit::routes(cfg);
+    clients::routes(cfg);
+    projects::routes(cfg);
+    tasks::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES, audit::ROUTES].concat()
+    [
+        health::ROUTES,
+        auth::ROUTES,
+        dashboard::ROUTES,
+        team::ROUTES,
+        orgs::ROUTES,
+        audit::ROUTES,
+        clients::ROUTES,
+        projects::ROUTES,
+        tasks::ROUTES,
+    ]
+    .concat()
 }

@@ -98,6 +98,7 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_board_idx ON tasks (org_id, project_id, status, position) WHERE parent_id IS NULL;
 CREATE INDEX tasks_parent_idx ON tasks (org_id, parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX tasks_list_idx ON tasks (org_id, id DESC);
+CREATE INDEX tasks_project_idx ON tasks (org_id, project_id, id DESC);
 CREATE INDEX tasks_assignee_idx ON tasks (org_id, assignee_id, id DESC);
 CREATE INDEX tasks_due_idx ON tasks (org_id, due_date) WHERE status <> 'done';
 

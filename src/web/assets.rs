@@ -28,6 +28,7 @@ const FILES: &[StaticFile] = static_files!(
     "app.js" => "text/javascript; charset=utf-8",
     "htmx.min.js" => "text/javascript; charset=utf-8",
     "htmx-ext-sse.js" => "text/javascript; charset=utf-8",
+    "sortable.min.js" => "text/javascript; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
 );
 
@@ -38,6 +39,8 @@ pub struct Assets {
     pub app_js: String,
     pub htmx: String,
     pub htmx_sse: String,
+    /// Sortable.js, loaded on the Kanban board only.
+    pub sortable: String,
     pub favicon: String,
 }
 
@@ -54,6 +57,7 @@ pub fn assets() -> &'static Assets {
         app_js: versioned("app.js"),
         htmx: versioned("htmx.min.js"),
         htmx_sse: versioned("htmx-ext-sse.js"),
+        sortable: versioned("sortable.min.js"),
         favicon: versioned("favicon.svg"),
     })
 }
