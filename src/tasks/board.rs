@@ -86,25 +86,25 @@ pub async fn move_task(
     Form(form): Form<MoveForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let Some((status, label)) = STATUSES.iter().find(|(k, _)| *k == form.status).copied() else {
-        return Err(AppError::BadRequest(
-            "That column does not exist on the board. Reload the page and try again.".into(),
-        ));
-    };
+    let column = STATUSES.iter().find(|(k, _)| *k == form.status).copied();
     let position = match form.position.trim() {
-        "" | "end" => None,
-        raw => match raw.parse::<i32>() {
-            Ok(p) if p >= 0 => Some(p),
-            _ => {
-                return Err(AppError::BadRequest(
-                    "That place on the board does not exist. Reload the page and try again.".into(),
-                ));
-            }
-        },
+        "" | "end" => Ok(None),
+        raw => raw.parse::<i32>().ok().filter(|p| *p >= 0).map(Some).ok_or(()),
     };
     let tenant = ctx.tenant();
-    let project = db::tenant_tx(&state.pool, tenant, move |conn| {
+    let (project, label) = db::tenant_tx(&state.pool, tenant, move |conn| {
         let task = queries::find(conn, id)?;
+        // The task is found first: another organization's id is a 404 whatever the form says.
+        let Some((status, label)) = column else {
+            return Err(AppError::BadRequest(
+                "That column does not exist on the board. Reload the page and try again.".into(),
+            ));
+        };
+        let Ok(position) = position else {
+            return Err(AppError::BadRequest(
+                "That place on the board does not exist. Reload the page and try again.".into(),
+            ));
+        };
         if task.is_subtask() {
             return Err(AppError::BadRequest("Subtasks move with their parent's page, not on the board.".into()));
         }
@@ -120,7 +120,7 @@ pub async fn move_task(
         if let Some(change) = Change::of("status", Some(task.status_label().into()), Some(label.into())) {
             activity::record(conn, &tenant, id, &[change])?;
         }
-        Ok(task.project_id)
+        Ok((task.project_id, label))
     })
     .await?;
     if wants_fragment(&req) {

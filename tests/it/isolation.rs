@@ -22,7 +22,25 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/invitations/{id}/reject", INVITATION),
     ("/invitations/{id}/resend", INVITATION),
     ("/invitations/{id}/revoke", INVITATION),
+    ("/clients/{id}", CLIENT_RECORD),
+    ("/clients/{id}/edit", CLIENT_RECORD),
+    ("/clients/{id}/delete", CLIENT_RECORD),
+    ("/projects/{id}", PROJECT),
+    ("/projects/{id}/edit", PROJECT),
+    ("/projects/{id}/delete", PROJECT),
+    ("/projects/{id}/board", PROJECT),
+    ("/projects/{id}/messages", PROJECT),
+    ("/tasks/{id}", TASK),
+    ("/tasks/{id}/edit", TASK),
+    ("/tasks/{id}/delete", TASK),
+    ("/tasks/{id}/move", TASK),
+    ("/tasks/{id}/comments", TASK),
 ];
+
+const CLIENT_RECORD: &str = "SELECT c.id FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio' AND c.name = 'Hannah Weber'";
+const PROJECT: &str =
+    "SELECT p.id FROM projects p JOIN organizations o ON o.id = p.org_id WHERE o.name = 'Northwind Studio'";
+const TASK: &str = "SELECT t.id FROM tasks t JOIN organizations o ON o.id = t.org_id WHERE o.name = 'Northwind Studio' AND t.parent_id IS NULL";
 
 const MEMBERSHIP: &str =
     "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'member@northwind.example'";
@@ -64,6 +82,11 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("invitations WHERE status = 'pending'"), 1);
     assert_eq!(app.count("memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = 'Northwind Studio' AND m.status = 'active'"), 5);
     assert_eq!(app.count("roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio'"), 4);
+    assert_eq!(app.count("clients"), 4);
+    assert_eq!(app.count("projects"), 3);
+    assert_eq!(app.count("tasks"), 14);
+    assert_eq!(app.count("task_comments"), 2);
+    assert_eq!(app.count("project_messages"), 3);
 }
 
 fn id(app: &TestApp, sql: &str) -> String {
