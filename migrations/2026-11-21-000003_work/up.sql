@@ -14,7 +14,9 @@ CREATE TABLE clients (
   tax_id text NOT NULL DEFAULT '' CHECK (length(tax_id) <= 60),
   notes text NOT NULL DEFAULT '' CHECK (length(notes) <= 5000),
   search tsvector GENERATED ALWAYS AS (
-    to_tsvector('simple', name || ' ' || company || ' ' || email || ' ' || phone || ' ' || tax_id)) STORED,
+    -- The address both whole and split at @ and dots, so "ana@acme" finds ana@acme.example.
+    to_tsvector('simple', name || ' ' || company || ' ' || email || ' ' || translate(email, '@.', '  ')
+                          || ' ' || phone || ' ' || tax_id)) STORED,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (org_id, id)

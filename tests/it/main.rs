@@ -20,3 +20,4 @@ mod smtp;
 mod support;
 mod team;
 mod two_factor;
+mod work;
