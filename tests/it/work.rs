@@ -106,12 +106,11 @@ async fn bad_client_and_project_input_is_refused_next_to_the_field_and_nothing_i
 
     execute(
         &app,
-        &format!(
-            "INSERT INTO clients (id, org_id, name) SELECT gen_random_uuid(), id, 'Theirs' FROM organizations WHERE name = 'Other Corp'"
-        ),
+        "INSERT INTO clients (id, org_id, name) SELECT gen_random_uuid(), id, 'Theirs' FROM organizations WHERE name = 'Other Corp'",
     );
     let theirs = one(&app, "SELECT id FROM clients WHERE name = 'Theirs'");
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &[("title", "X"), ("status", "active"), ("start_date", "2026-03-10"), ("due_date", "2026-03-01")],
             "due_date",
