@@ -171,8 +171,8 @@ pub async fn store_file(
         Err(message) => return Ok(Err(Refusal::File(message))),
     };
     let mut tally = Tally::new(&kind, limit);
-    let head = match read_head(&mut field, &mut tally).await {
-        Ok(head) => head,
+    let (head, ended) = match read_head(&mut field, &mut tally).await {
+        Ok(read) => read,
         Err(refusal) => return Ok(Err(refusal)),
     };
     if head.is_empty() {
@@ -183,6 +183,7 @@ pub async fn store_file(
     }
     let mut writer = Writer::create(store, key.clone()).await?;
     let copied = match writer.push(&head).await {
+        Ok(()) if ended => Ok(Ok(())),
         Ok(()) => copy_rest(&mut field, &mut writer, &mut tally).await,
         Err(e) => Err(e),
     };
@@ -207,8 +208,9 @@ pub async fn store_file(
     }))
 }
 
-/// The first bytes (at least [`kinds::SNIFF_BYTES`] unless the file is shorter).
-async fn read_head(field: &mut Field, tally: &mut Tally) -> Result<Vec<u8>, Refusal> {
+/// The first bytes (at least [`kinds::SNIFF_BYTES`] unless the file is shorter), and
+/// whether the file ended there (a finished field may not be read again).
+async fn read_head(field: &mut Field, tally: &mut Tally) -> Result<(Vec<u8>, bool), Refusal> {
     let mut head = Vec::new();
     while head.len() < kinds::SNIFF_BYTES {
         match next_chunk(field).await? {
@@ -216,10 +218,10 @@ async fn read_head(field: &mut Field, tally: &mut Tally) -> Result<Vec<u8>, Refu
                 tally.add(&chunk)?;
                 head.extend_from_slice(&chunk);
             }
-            None => break,
+            None => return Ok((head, true)),
         }
     }
-    Ok(head)
+    Ok((head, false))
 }
 
 async fn copy_rest(field: &mut Field, writer: &mut Writer, tally: &mut Tally) -> Result<Result<(), Refusal>, AppError> {

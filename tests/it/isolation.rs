@@ -22,12 +22,15 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/invitations/{id}/reject", INVITATION),
     ("/invitations/{id}/resend", INVITATION),
     ("/invitations/{id}/revoke", INVITATION),
+    ("/files/{id}/download", FILE),
+    ("/files/{id}/delete", FILE),
 ];
 
 const MEMBERSHIP: &str =
     "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'member@northwind.example'";
 const ROLE: &str = "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'";
 const INVITATION: &str = "SELECT id FROM invitations";
+const FILE: &str = "SELECT f.id FROM files f JOIN organizations o ON o.id = f.org_id WHERE o.name = 'Northwind Studio'";
 
 /// Routes whose parameter is not a record id: secret tokens (worthless unless held)
 /// and the public logo of an organization.
@@ -43,6 +46,8 @@ async fn another_organizations_ids_are_404_on_every_route() {
     owner
         .post_form("/invitations/send", &[("email_or_display_id", "pending@example.com"), ("role_id", &member_role)])
         .await;
+    let upload = owner.post_multipart("/files", &[], Some(("plan.pdf", b"%PDF-1.7\n".to_vec()))).await;
+    assert_eq!(upload.status, 303, "a Northwind file to try");
 
     let with_ids: Vec<_> = clienthub::routes::all().into_iter().filter(|r| r.path.contains('{')).collect();
     for route in &with_ids {
@@ -64,6 +69,7 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("invitations WHERE status = 'pending'"), 1);
     assert_eq!(app.count("memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = 'Northwind Studio' AND m.status = 'active'"), 5);
     assert_eq!(app.count("roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio'"), 4);
+    assert_eq!(app.count("files"), 1);
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

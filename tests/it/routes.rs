@@ -65,6 +65,10 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/orgs/{id}/logo", Access::Public),
     ("GET", "/audit-logs", Access::Permission(Permission::ViewAuditLogs)),
     ("GET", "/audit-logs.csv", Access::Permission(Permission::ExportData)),
+    ("GET", "/files", Access::Permission(Permission::ViewFiles)),
+    ("POST", "/files", Access::Permission(Permission::UploadFiles)),
+    ("GET", "/files/{id}/download", Access::Permission(Permission::ViewFiles)),
+    ("POST", "/files/{id}/delete", Access::Permission(Permission::DeleteFiles)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
