@@ -93,10 +93,11 @@ pub fn sniff(head: &[u8]) -> Content {
         Content::Webp
     } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
         Content::Zip
+    } else if TextCheck::default().accepts(head) {
+        // Before the program check: a CSV may well start with "MZ"; a program is never text.
+        Content::Text
     } else if is_program(head) {
         Content::Program
-    } else if TextCheck::default().accepts(head) {
-        Content::Text
     } else {
         Content::Unknown
     }
@@ -180,6 +181,11 @@ impl TextCheck {
         }
     }
 
+    /// True once something fed was not text.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
     /// True when everything fed so far is text and no character is left unfinished.
     pub fn finish(&self) -> bool {
         !self.failed && self.carry.is_empty()
@@ -229,6 +235,7 @@ mod tests {
         assert_eq!(sniff("name,amount\nZoë,12\n".as_bytes()), Content::Text);
         assert_eq!(sniff(b"\x7fELF\x02\x01\x01\0"), Content::Program);
         assert_eq!(sniff(b"MZ\x90\0\x03\0"), Content::Program);
+        assert_eq!(sniff(b"MZ,Mazowieckie\n"), Content::Text, "text that happens to start like a program");
         assert_eq!(sniff(b"text with a \0 NUL"), Content::Unknown);
         assert_eq!(sniff(&[0xC3, 0x28, 0x41]), Content::Unknown, "invalid UTF-8");
     }

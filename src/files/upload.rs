@@ -121,6 +121,7 @@ fn file_name(field: &Field) -> Option<String> {
 
 /// What is counted while the bytes go by.
 struct Tally {
+    kind: Allowed,
     size: u64,
     limit: u64,
     hasher: Sha256,
@@ -131,7 +132,7 @@ struct Tally {
 impl Tally {
     fn new(kind: &Allowed, limit: u64) -> Tally {
         let text = (kind.content == Content::Text).then(TextCheck::default);
-        Tally { size: 0, limit, hasher: Sha256::new(), text }
+        Tally { kind: *kind, size: 0, limit, hasher: Sha256::new(), text }
     }
 
     fn add(&mut self, chunk: &[u8]) -> Result<(), Refusal> {
@@ -142,6 +143,10 @@ impl Tally {
         self.hasher.update(chunk);
         if let Some(text) = self.text.as_mut() {
             text.feed(chunk);
+            // Refused at the first bad byte, not after reading the rest.
+            if text.failed() {
+                return Err(Refusal::File(kinds::mismatch(&self.kind, Content::Unknown)));
+            }
         }
         Ok(())
     }

@@ -172,6 +172,10 @@ async fn a_file_over_the_limit_is_stopped_with_413_and_nothing_kept() {
     assert!(res.body.contains("This file is larger than 256 kB"), "{}", res.body);
     assert!(res.body.contains("id=\"file-error\""), "next to the file field");
     assert_nothing_stored(&app, "too large");
+    // Far over: the answer still arrives, and still nothing is kept.
+    let res = owner.post_multipart("/files", &[], Some(("huge.pdf", pdf(4 * 1024 * 1024)))).await;
+    assert_eq!(res.status, 413);
+    assert_nothing_stored(&app, "far too large");
     // Exactly at the limit is fine.
     assert_eq!(owner.post_multipart("/files", &[], Some(("max.pdf", pdf(limit)))).await.status, 303);
 }
@@ -181,6 +185,9 @@ async fn bad_files_are_refused_next_to_the_field_and_leave_nothing() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     let long_name = format!("{}.pdf", "a".repeat(252));
+    // Text for 100 kB, then a NUL: checked to the end, not only at the start.
+    let mut late_nul = "line of text\n".repeat(8000).into_bytes();
+    late_nul.push(0);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.pdf", Vec::new(), "This file is empty."),
         ("../../etc/passwd", b"root:x:0:0".to_vec(), "The file name may not contain / or"),
@@ -193,6 +200,7 @@ async fn bad_files_are_refused_next_to_the_field_and_leave_nothing() {
         ("notes.txt", b"text and then \x00 a NUL".to_vec(), "This file is not a text file"),
         ("latin1.csv", b"caf\xe9;1\n".to_vec(), "This file is not a CSV file"),
         (&long_name, pdf(100), "longer than 255 characters"),
+        ("log.txt", late_nul.clone(), "This file is not a text file"),
     ];
     for (name, bytes, message) in cases {
         let res = owner.post_multipart("/files", &[], Some((name, bytes))).await;
