@@ -16,6 +16,13 @@ pub struct Settings {
     pub mail: MailSettings,
     pub jobs: JobSettings,
     pub demo: DemoSettings,
+    pub files: FileSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileSettings {
+    /// The largest upload accepted; a larger one is stopped as soon as it passes this.
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +161,7 @@ impl Settings {
             "server.app_url (APP_URL) must start with http:// or https://"
         );
         anyhow::ensure!(self.database.pool_size > 0, "database.pool_size must be positive");
+        anyhow::ensure!(self.files.max_upload_bytes > 0, "files.max_upload_bytes must be positive");
         Ok(())
     }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod mail;
@@ -84,7 +85,8 @@ impl Application {
         } else {
             None
         };
-        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key });
+        let files: Arc<dyn files::FileStore> = Arc::new(files::LocalDisk::in_data_dir(&settings.data.dir));
+        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key, files });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
             .shutdown_timeout(20)

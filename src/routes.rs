@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, clients, dashboard, health, orgs, projects, tasks, team};
+use crate::{audit, auth, clients, dashboard, files, health, orgs, projects, tasks, team};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     clients::routes(cfg);
     projects::routes(cfg);
     tasks::routes(cfg);
+    files::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -30,6 +31,7 @@ pub fn all() -> Vec<RouteEntry> {
         clients::ROUTES,
         projects::ROUTES,
         tasks::ROUTES,
+        files::ROUTES,
     ]
     .concat()
 }

@@ -35,6 +35,8 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/tasks/{id}/delete", TASK),
     ("/tasks/{id}/move", TASK),
     ("/tasks/{id}/comments", TASK),
+    ("/files/{id}/download", FILE),
+    ("/files/{id}/delete", FILE),
 ];
 
 const CLIENT_RECORD: &str = "SELECT c.id FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio' AND c.name = 'Hannah Weber'";
@@ -46,6 +48,7 @@ const MEMBERSHIP: &str =
     "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'member@northwind.example'";
 const ROLE: &str = "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'";
 const INVITATION: &str = "SELECT id FROM invitations";
+const FILE: &str = "SELECT f.id FROM files f JOIN organizations o ON o.id = f.org_id WHERE o.name = 'Northwind Studio'";
 
 /// Routes whose parameter is not a record id: secret tokens (worthless unless held)
 /// and the public logo of an organization.
@@ -61,6 +64,8 @@ async fn another_organizations_ids_are_404_on_every_route() {
     owner
         .post_form("/invitations/send", &[("email_or_display_id", "pending@example.com"), ("role_id", &member_role)])
         .await;
+    let upload = owner.post_multipart("/files", &[], Some(("plan.pdf", b"%PDF-1.7\n".to_vec()))).await;
+    assert_eq!(upload.status, 303, "a Northwind file to try");
 
     let with_ids: Vec<_> = clienthub::routes::all().into_iter().filter(|r| r.path.contains('{')).collect();
     for route in &with_ids {
@@ -87,6 +92,7 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("tasks"), 14);
     assert_eq!(app.count("task_comments"), 2);
     assert_eq!(app.count("project_messages"), 3);
+    assert_eq!(app.count("files"), 1);
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

@@ -91,6 +91,10 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/tasks/{id}/delete", Access::Permission(Permission::ManageTasks)),
     ("POST", "/tasks/{id}/move", Access::Permission(Permission::ManageTasks)),
     ("POST", "/tasks/{id}/comments", Access::Permission(Permission::ViewProjects)),
+    ("GET", "/files", Access::Permission(Permission::ViewFiles)),
+    ("POST", "/files", Access::Permission(Permission::UploadFiles)),
+    ("GET", "/files/{id}/download", Access::Permission(Permission::ViewFiles)),
+    ("POST", "/files/{id}/delete", Access::Permission(Permission::DeleteFiles)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.

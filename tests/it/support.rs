@@ -336,6 +336,32 @@ impl Client {
         Self::page(res).await
     }
 
+    /// Posts a multipart form as a browser does: the CSRF token first, then `fields`, then
+    /// the file (name and bytes) as `file`. Names are sent as typed, not percent-encoded.
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Page {
+        let token = self.csrf().await;
+        let mut form = reqwest::multipart::Form::new().percent_encode_noop().text("csrf_token", token);
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if let Some((file_name, bytes)) = file {
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name(file_name.to_string())
+                .mime_str("application/octet-stream")
+                .unwrap();
+            form = form.part("file", part);
+        }
+        let res = self
+            .http
+            .post(self.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        Self::page(res).await
+    }
+
     pub fn cookie_header(&self) -> String {
         use reqwest::cookie::CookieStore;
         self.jar
