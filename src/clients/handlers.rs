@@ -157,7 +157,11 @@ struct ShowPage {
     client: Client,
     projects: Vec<ClientProject>,
     portal_users: Vec<PortalUser>,
+    files: Vec<crate::files::FileRow>,
+    return_to: String,
     can_manage: bool,
+    can_see_files: bool,
+    can_delete_files: bool,
 }
 
 /// GET /clients/{id}
@@ -168,7 +172,8 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let (client, projects, portal_users) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let can_see_files = ctx.can(Permission::ViewFiles);
+    let (client, projects, portal_users, files) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let client = find(conn, id)?;
         let projects = diesel::sql_query(
             "SELECT p.id, p.title, p.status,
@@ -183,7 +188,8 @@ pub async fn show(
             .filter(memberships::client_id.eq(id))
             .select((crate::db::schema::users::name, crate::db::schema::users::email, memberships::status))
             .load(conn)?;
-        Ok((client, projects, portal_users))
+        let files = if can_see_files { crate::files::list_for_client(conn, id)? } else { Vec::new() };
+        Ok((client, projects, portal_users, files))
     })
     .await?;
     let page = ShowPage {
@@ -191,7 +197,11 @@ pub async fn show(
         client,
         projects,
         portal_users,
+        files,
+        return_to: format!("/clients/{id}"),
         can_manage: ctx.can(Permission::ManageClients),
+        can_see_files,
+        can_delete_files: ctx.can(Permission::DeleteFiles),
     };
     render(StatusCode::OK, &page)
 }

@@ -147,7 +147,10 @@ pub async fn index(
 
 /// Where to go after an upload or a delete: a local Files or project page, else /files.
 fn return_path(raw: &str) -> String {
-    let local = (raw == "/files" || raw.starts_with("/files?") || raw.starts_with("/projects/"))
+    let local = (raw == "/files"
+        || raw.starts_with("/files?")
+        || raw.starts_with("/projects/")
+        || raw.starts_with("/clients/"))
         && !raw.contains("..")
         && !raw.contains("//")
         && raw.len() <= 200

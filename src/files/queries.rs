@@ -7,7 +7,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 
-use crate::db::ids::{FileId, OrgId, ProjectId, UserId};
+use crate::db::ids::{ClientId, FileId, OrgId, ProjectId, UserId};
 use crate::db::schema::{files, organizations, projects};
 
 /// A file as lists show it.
@@ -110,6 +110,15 @@ pub fn list_for_project(conn: &mut PgConnection, project: ProjectId) -> QueryRes
     diesel::sql_query(format!("{SELECT_ROWS} WHERE f.project_id = $1 ORDER BY f.id DESC LIMIT 500"))
         .bind::<SqlUuid, _>(project)
         .load(conn)
+}
+
+/// The files on a client's projects, newest first, for the client's page.
+pub fn list_for_client(conn: &mut PgConnection, client: ClientId) -> QueryResult<Vec<FileRow>> {
+    diesel::sql_query(format!(
+        "{SELECT_ROWS} WHERE f.project_id IN (SELECT id FROM projects WHERE client_id = $1) ORDER BY f.id DESC LIMIT 200"
+    ))
+    .bind::<SqlUuid, _>(client)
+    .load(conn)
 }
 
 /// What a download or a delete needs of one file.

@@ -77,6 +77,12 @@ struct ShowPage {
     messages: Vec<Message>,
     message_error: Option<String>,
     message_body: String,
+    files: Vec<crate::files::FileRow>,
+    upload_limit: String,
+    return_to: String,
+    can_upload: bool,
+    can_delete_files: bool,
+    can_see_files: bool,
     can_edit: bool,
     can_delete: bool,
     can_add_tasks: bool,
@@ -96,12 +102,14 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let (project, counts, members, messages) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let can_see_files = ctx.can(Permission::ViewFiles);
+    let (project, counts, members, messages, files) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let project = queries::find(conn, id)?;
         let counts = queries::task_counts(conn, id)?;
         let members = queries::staff(conn, Some(id))?.into_iter().filter(|p| p.selected).collect();
         let messages = messages::recent(conn, id)?;
-        Ok((project, counts, members, messages))
+        let files = if can_see_files { crate::files::list_for_project(conn, id)? } else { Vec::new() };
+        Ok((project, counts, members, messages, files))
     })
     .await?;
     let page = ShowPage {
@@ -112,6 +120,12 @@ pub async fn show(
         messages,
         message_error: None,
         message_body: String::new(),
+        files,
+        upload_limit: crate::files::upload_limit(&state),
+        return_to: format!("/projects/{id}"),
+        can_upload: ctx.can(Permission::UploadFiles),
+        can_delete_files: ctx.can(Permission::DeleteFiles),
+        can_see_files,
         can_edit: ctx.can(Permission::EditProject),
         can_delete: ctx.can(Permission::DeleteProject),
         can_add_tasks: ctx.can(Permission::ManageTasks),
