@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod routes;
 pub mod state;
 pub mod team;
+pub mod time_tracking;
 pub mod web;
 
 use std::net::TcpListener;

@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, dashboard, health, orgs, team};
+use crate::{audit, auth, dashboard, health, orgs, team, time_tracking};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -14,8 +14,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
     team::routes(cfg);
     orgs::routes(cfg);
     audit::routes(cfg);
+    time_tracking::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES, audit::ROUTES].concat()
+    [
+        health::ROUTES,
+        auth::ROUTES,
+        dashboard::ROUTES,
+        team::ROUTES,
+        orgs::ROUTES,
+        audit::ROUTES,
+        time_tracking::ROUTES,
+    ]
+    .concat()
 }
