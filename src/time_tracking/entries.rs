@@ -42,7 +42,7 @@ pub struct Week {
 impl Week {
     pub fn label(&self) -> String {
         let sunday = self.monday + Duration::days(6);
-        format!("Week {} · {} – {}", self.monday.iso_week().week(), self.monday.format("%e %b"), sunday.format("%e %b %Y"))
+        format!("Week {} · {} – {}", self.monday.iso_week().week(), self.monday.format("%-d %b"), sunday.format("%-d %b %Y"))
     }
 
     pub fn previous(&self) -> String {
@@ -188,7 +188,7 @@ pub async fn create(
         Ok((date, minutes, title)) => {
             let back = forms::safe_return_to(&form.return_to).map(str::to_string);
             let location = back.unwrap_or_else(|| format!("/time?week={}", monday_of(date)));
-            let message = format!("Logged {} on {title} ({}).", format_minutes(i64::from(minutes)), date.format("%a %e %b"));
+            let message = format!("Logged {} on {title} ({}).", format_minutes(i64::from(minutes)), date.format("%a %-d %b"));
             Ok(redirect_with(&req, &location, Flash::success(message)))
         }
         Err(errors) => {

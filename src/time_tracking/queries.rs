@@ -76,7 +76,7 @@ impl EntryRow {
     }
 
     pub fn day(&self) -> String {
-        self.entry_date.format("%a %e %b").to_string().replace("  ", " ")
+        self.entry_date.format("%a %-d %b").to_string()
     }
 
     pub fn person(&self) -> &str {
@@ -364,11 +364,14 @@ pub struct Choice {
     pub name: String,
 }
 
-/// People of the organization (active or banned, not invited), by name.
+/// Staff of the organization (active or banned, not invited; client users log no time), by name.
 pub fn member_choices(conn: &mut PgConnection) -> QueryResult<Vec<Choice>> {
     diesel::sql_query(
-        "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.org_id = app_org_id() AND m.status <> 'invited' ORDER BY lower(u.name), u.id",
+        "SELECT u.id, u.name FROM memberships m
+         JOIN users u ON u.id = m.user_id
+         JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+         WHERE m.org_id = app_org_id() AND m.status <> 'invited' AND r.key IS DISTINCT FROM 'client'
+         ORDER BY lower(u.name), u.id",
     )
     .load(conn)
 }

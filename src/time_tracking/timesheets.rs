@@ -18,7 +18,6 @@ use crate::db::{self};
 use crate::state::AppState;
 use crate::team::Permission;
 use crate::web::auth::OrgContext;
-use crate::web::error::url_encode;
 use crate::web::layout::Layout;
 use crate::web::{AppError, render};
 
@@ -98,7 +97,7 @@ impl Selection {
         }
     }
 
-    /// The query string of this selection, for the CSV link.
+    /// The query string of this selection, for the CSV link (ids and dates need no escaping).
     fn query(&self) -> String {
         let mut pairs = Vec::new();
         if let Some(m) = self.member {
@@ -107,8 +106,8 @@ impl Selection {
         if let Some(p) = self.project {
             pairs.push(format!("project={p}"));
         }
-        pairs.push(format!("from={}", url_encode(&self.from.to_string())));
-        pairs.push(format!("to={}", url_encode(&self.to.to_string())));
+        pairs.push(format!("from={}", self.from));
+        pairs.push(format!("to={}", self.to));
         pairs.join("&")
     }
 }
@@ -145,8 +144,8 @@ impl WeekRow {
             Some(m) => format!(
                 "Week {} · {} – {}",
                 m.iso_week().week(),
-                m.format("%e %b"),
-                (m + Duration::days(6)).format("%e %b %Y")
+                m.format("%-d %b"),
+                (m + Duration::days(6)).format("%-d %b %Y")
             ),
             None => "Total".into(),
         }

@@ -22,12 +22,30 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/invitations/{id}/reject", INVITATION),
     ("/invitations/{id}/resend", INVITATION),
     ("/invitations/{id}/revoke", INVITATION),
+    ("/members/{id}/rate", MEMBERSHIP),
+    ("/time/{id}/edit", TIME_ENTRY),
+    ("/time/{id}", TIME_ENTRY),
+    ("/time/{id}/delete", TIME_ENTRY),
+    ("/tasks/{id}/timer/start", TIMED_TASK),
+    ("/tasks/{id}/timer/stop", TIMED_TASK),
 ];
 
 const MEMBERSHIP: &str =
     "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'member@northwind.example'";
 const ROLE: &str = "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'";
 const INVITATION: &str = "SELECT id FROM invitations";
+const TIME_ENTRY: &str = "SELECT id FROM time_entries";
+const TIMED_TASK: &str = "SELECT id FROM tasks";
+
+/// A Northwind project, task and time entry (their pages are built elsewhere).
+fn add_northwind_time(app: &TestApp) {
+    let sql = "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio'),
+                    p AS (INSERT INTO projects (id, org_id, title) SELECT gen_random_uuid(), id, 'Site' FROM org RETURNING id, org_id),
+                    t AS (INSERT INTO tasks (id, org_id, project_id, title) SELECT gen_random_uuid(), org_id, id, 'Logo' FROM p RETURNING id, org_id)
+               INSERT INTO time_entries (id, org_id, task_id, user_id, entry_date, minutes)
+               SELECT gen_random_uuid(), t.org_id, t.id, u.id, current_date, 30 FROM t, users u WHERE u.email = 'member@northwind.example'";
+    diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut app.conn()).unwrap();
+}
 
 /// Routes whose parameter is not a record id: secret tokens (worthless unless held)
 /// and the public logo of an organization.
@@ -37,6 +55,7 @@ const NOT_RECORD_IDS: &[&str] =
 #[tokio::test]
 async fn another_organizations_ids_are_404_on_every_route() {
     let app = TestApp::spawn().await;
+    add_northwind_time(&app);
     let _northwind_session = app.owner().await;
     let owner = app.owner().await;
     let member_role = id(&app, ROLE);
@@ -64,6 +83,9 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("invitations WHERE status = 'pending'"), 1);
     assert_eq!(app.count("memberships m JOIN organizations o ON o.id = m.org_id WHERE o.name = 'Northwind Studio' AND m.status = 'active'"), 5);
     assert_eq!(app.count("roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio'"), 4);
+    assert_eq!(app.count("time_entries WHERE minutes = 30 AND invoice_id IS NULL"), 1);
+    assert_eq!(app.count("time_entries"), 1, "no timer started on another organization's task");
+    assert_eq!(app.count("memberships WHERE hourly_rate IS NOT NULL"), 0);
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

@@ -19,4 +19,5 @@ mod schema;
 mod smtp;
 mod support;
 mod team;
+mod time_tracking;
 mod two_factor;

@@ -65,6 +65,16 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/orgs/{id}/logo", Access::Public),
     ("GET", "/audit-logs", Access::Permission(Permission::ViewAuditLogs)),
     ("GET", "/audit-logs.csv", Access::Permission(Permission::ExportData)),
+    ("GET", "/time", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time", Access::Permission(Permission::ManageTasks)),
+    ("GET", "/time/{id}/edit", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time/{id}", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time/{id}/delete", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/tasks/{id}/timer/start", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/tasks/{id}/timer/stop", Access::Permission(Permission::ManageTasks)),
+    ("GET", "/timesheets", Access::Permission(Permission::ViewProjects)),
+    ("GET", "/timesheets.csv", Access::Permission(Permission::ExportData)),
+    ("POST", "/members/{id}/rate", Access::Permission(Permission::ManageMembers)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
