@@ -18,14 +18,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 pub fn all() -> Vec<RouteEntry> {
-    [
-        health::ROUTES,
-        auth::ROUTES,
-        dashboard::ROUTES,
-        team::ROUTES,
-        orgs::ROUTES,
-        audit::ROUTES,
-        time_tracking::ROUTES,
-    ]
-    .concat()
+    [health::ROUTES, auth::ROUTES, dashboard::ROUTES, team::ROUTES, orgs::ROUTES, audit::ROUTES, time_tracking::ROUTES]
+        .concat()
 }

@@ -35,11 +35,7 @@ pub fn parse_minutes(raw: &str) -> Result<i32, DurationError> {
     } else {
         unit_minutes(&text)?
     };
-    if (1..=i64::from(MAX_MINUTES)).contains(&minutes) {
-        Ok(minutes as i32)
-    } else {
-        Err(DurationError::OutOfRange)
-    }
+    if (1..=i64::from(MAX_MINUTES)).contains(&minutes) { Ok(minutes as i32) } else { Err(DurationError::OutOfRange) }
 }
 
 /// "1:30" — hours, then two-digit minutes below 60.

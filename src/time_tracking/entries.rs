@@ -42,7 +42,12 @@ pub struct Week {
 impl Week {
     pub fn label(&self) -> String {
         let sunday = self.monday + Duration::days(6);
-        format!("Week {} · {} – {}", self.monday.iso_week().week(), self.monday.format("%-d %b"), sunday.format("%-d %b %Y"))
+        format!(
+            "Week {} · {} – {}",
+            self.monday.iso_week().week(),
+            self.monday.format("%-d %b"),
+            sunday.format("%-d %b %Y")
+        )
     }
 
     pub fn previous(&self) -> String {
@@ -90,7 +95,12 @@ struct TimeView {
     status: StatusCode,
 }
 
-async fn time_page(req: &HttpRequest, state: &AppState, ctx: &OrgContext, view: TimeView) -> Result<HttpResponse, AppError> {
+async fn time_page(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    view: TimeView,
+) -> Result<HttpResponse, AppError> {
     let me = ctx.user.id;
     let wanted = view.week;
     let (today, monday, entries, running, projects) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
@@ -103,7 +113,13 @@ async fn time_page(req: &HttpRequest, state: &AppState, ctx: &OrgContext, view: 
             finished_only: true,
             ..Default::default()
         };
-        Ok((today, monday, queries::entries(conn, &filter)?, queries::running_timer(conn, me)?, queries::open_tasks(conn)?))
+        Ok((
+            today,
+            monday,
+            queries::entries(conn, &filter)?,
+            queries::running_timer(conn, me)?,
+            queries::open_tasks(conn)?,
+        ))
     })
     .await?;
     let minutes: i64 = entries.iter().filter_map(|e| e.minutes).map(i64::from).sum();
@@ -188,7 +204,8 @@ pub async fn create(
         Ok((date, minutes, title)) => {
             let back = forms::safe_return_to(&form.return_to).map(str::to_string);
             let location = back.unwrap_or_else(|| format!("/time?week={}", monday_of(date)));
-            let message = format!("Logged {} on {title} ({}).", format_minutes(i64::from(minutes)), date.format("%a %-d %b"));
+            let message =
+                format!("Logged {} on {title} ({}).", format_minutes(i64::from(minutes)), date.format("%a %-d %b"));
             Ok(redirect_with(&req, &location, Flash::success(message)))
         }
         Err(errors) => {
@@ -210,7 +227,9 @@ fn parse_id(raw: &str) -> Result<TimeEntryId, AppError> {
 
 /// Where to go after changing `entry`: the form's `return_to` if safe, else its week.
 fn back_to(return_to: &str, entry_date: NaiveDate) -> String {
-    forms::safe_return_to(return_to).map(str::to_string).unwrap_or_else(|| format!("/time?week={}", monday_of(entry_date)))
+    forms::safe_return_to(return_to)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/time?week={}", monday_of(entry_date)))
 }
 
 #[derive(Template)]
@@ -229,10 +248,12 @@ fn edit_page(
     req: &HttpRequest,
     ctx: &OrgContext,
     entry: EntryRow,
-    form: EntryForm,
+    mut form: EntryForm,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    // The page links back to it: never a `javascript:` or foreign address from a form.
+    form.return_to = forms::safe_return_to(&form.return_to).unwrap_or_default().to_string();
     let page = EditPage {
         layout: Layout::member(req, ctx, "Edit time entry", "/time"),
         mine: entry.user_id == ctx.user.id,

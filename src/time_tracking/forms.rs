@@ -72,7 +72,8 @@ pub fn validate_fields(form: &EntryForm, today: NaiveDate, errors: &mut FieldErr
     if note.chars().count() > NOTE_MAX {
         errors.add("note", format!("Keep the note under {NOTE_MAX} characters (it has {}).", note.chars().count()));
     }
-    Some(ValidFields { date: date?, minutes: minutes?, note, billable: form.is_billable() }).filter(|_| errors.is_empty())
+    Some(ValidFields { date: date?, minutes: minutes?, note, billable: form.is_billable() })
+        .filter(|_| errors.is_empty())
 }
 
 /// The task id as typed; anything unreadable is reported as the same choice-from-the-list
@@ -87,7 +88,8 @@ fn parse_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         return Err("Enter the day you worked.".into());
     }
     let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        let shaped = raw.len() == 10 && raw.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+        let shaped = raw.len() == 10
+            && raw.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
         if shaped {
             "There is no such day in the calendar. Check the day and the month.".to_string()
         } else {

@@ -6,12 +6,14 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// `minutes` at `rate` per hour, rounded half away from zero to cents.
 /// Computed as minutes × rate / 60 so no rounded hour figure creeps in.
 pub fn amount(minutes: i64, rate: Decimal) -> Decimal {
-    (Decimal::from(minutes) * rate / Decimal::from(60)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    (Decimal::from(minutes) * rate / Decimal::from(60))
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Hours with two decimals, for display and export ("1.50").
 pub fn hours(minutes: i64) -> String {
-    let h = (Decimal::from(minutes) / Decimal::from(60)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let h =
+        (Decimal::from(minutes) / Decimal::from(60)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     format!("{h:.2}")
 }
 

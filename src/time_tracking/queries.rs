@@ -236,7 +236,10 @@ pub struct EntryChange {
 /// Changes an unbilled entry; false when it was billed meanwhile (nothing changed).
 pub fn update(conn: &mut PgConnection, id: TimeEntryId, change: &EntryChange) -> QueryResult<bool> {
     let changed = diesel::update(
-        time_entries::table.find(id).filter(time_entries::invoice_id.is_null()).filter(time_entries::minutes.is_not_null()),
+        time_entries::table
+            .find(id)
+            .filter(time_entries::invoice_id.is_null())
+            .filter(time_entries::minutes.is_not_null()),
     )
     .set((
         time_entries::entry_date.eq(change.date),

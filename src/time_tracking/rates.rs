@@ -75,7 +75,9 @@ pub async fn set_rate(
     })
     .await?;
     let message = match rate {
-        Some(r) => format!("The default hourly rate of {name} is now {}. It applies to time logged from now on.", money(r)),
+        Some(r) => {
+            format!("The default hourly rate of {name} is now {}. It applies to time logged from now on.", money(r))
+        }
         None => format!("{name} no longer has a default hourly rate."),
     };
     Ok(redirect_with(&req, "/team", Flash::success(message)))

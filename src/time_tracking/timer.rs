@@ -23,8 +23,13 @@ pub struct TimerForm {
 }
 
 enum Started {
-    Now { task: String, stopped: Option<Stopped> },
-    AlreadyHere { task: String },
+    Now {
+        task: String,
+        stopped: Option<Stopped>,
+    },
+    AlreadyHere {
+        task: String,
+    },
     /// The person's timer runs in another organization (the one-per-person index spans them).
     Elsewhere,
 }
@@ -90,9 +95,9 @@ pub async fn start(
             format_minutes(i64::from(s.minutes))
         )),
         Started::AlreadyHere { task } => Flash::info(format!("Your timer is already running on {task}.")),
-        Started::Elsewhere => Flash::error(
-            "Your timer is running in another organization. Switch to it and stop the timer there first.",
-        ),
+        Started::Elsewhere => {
+            Flash::error("Your timer is running in another organization. Switch to it and stop the timer there first.")
+        }
     };
     Ok(redirect_with(&req, location, flash))
 }
@@ -123,9 +128,11 @@ pub async fn stop(
             "The timer on {} ran for more than a day, so 24 hours were recorded. Please correct the entry.",
             s.task_title
         )),
-        Some(s) => {
-            Flash::success(format!("Timer stopped: {} logged on {}.", format_minutes(i64::from(s.minutes)), s.task_title))
-        }
+        Some(s) => Flash::success(format!(
+            "Timer stopped: {} logged on {}.",
+            format_minutes(i64::from(s.minutes)),
+            s.task_title
+        )),
     };
     Ok(redirect_with(&req, location, flash))
 }

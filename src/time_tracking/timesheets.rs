@@ -69,7 +69,11 @@ impl Selection {
                 default
             }),
         };
-        let from = date(&q.from, this_monday - Duration::weeks(DEFAULT_WEEKS - 1), "The start date is not a date (use YYYY-MM-DD).");
+        let from = date(
+            &q.from,
+            this_monday - Duration::weeks(DEFAULT_WEEKS - 1),
+            "The start date is not a date (use YYYY-MM-DD).",
+        );
         let to = date(&q.to, this_monday + Duration::days(6), "The end date is not a date (use YYYY-MM-DD).");
         if from > to {
             problems.push("The start date is after the end date.");
@@ -269,7 +273,8 @@ pub async fn index(
     };
     let status = if s.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let more = sheet.entries.len().saturating_sub(LIST_MAX);
-    let csv_link = (ctx.can(Permission::ExportData) && s.problems.is_empty()).then(|| format!("/timesheets.csv?{}", s.query()));
+    let csv_link =
+        (ctx.can(Permission::ExportData) && s.problems.is_empty()).then(|| format!("/timesheets.csv?{}", s.query()));
     let page = SheetPage {
         layout: Layout::member(&req, &ctx, "Timesheets", "/timesheets"),
         heading,
@@ -315,7 +320,11 @@ fn csv_body(entries: &[EntryRow]) -> String {
 }
 
 /// GET /timesheets.csv — the same selection as the page, every entry.
-pub async fn csv(state: web::Data<AppState>, ctx: OrgContext, query: web::Query<SheetQuery>) -> Result<HttpResponse, AppError> {
+pub async fn csv(
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    query: web::Query<SheetQuery>,
+) -> Result<HttpResponse, AppError> {
     // Exporting needs export_data (the route's policy) and seeing timesheets as well.
     ctx.require(Permission::ViewProjects)?;
     let sheet = load(&state, &ctx, query.into_inner()).await?;

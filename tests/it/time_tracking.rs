@@ -89,7 +89,8 @@ async fn a_manual_entry_copies_the_project_rate_before_the_member_default() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     let mia = app.member().await;
-    let res = owner.post_form(&format!("/members/{}/rate", membership_of(&app, MEMBER)), &[("hourly_rate", "80")]).await;
+    let res =
+        owner.post_form(&format!("/members/{}/rate", membership_of(&app, MEMBER)), &[("hourly_rate", "80")]).await;
     assert_eq!(res.status, 303);
     assert!(owner.get("/team").await.body.contains("value=\"80.00\""), "the team page shows the rate");
     let with_rate = northwind_task(&app, Some("120.00"), "Logo");
@@ -217,19 +218,22 @@ async fn weekly_totals_add_up_across_two_iso_weeks() {
     let earlier = monday_of(Utc::now().date_naive()) - Duration::weeks(2);
     let later = earlier + Duration::weeks(1);
     let day = |d: NaiveDate, n: i64| (d + Duration::days(n)).to_string();
-    for (date, minutes, billable) in
-        [(day(earlier, 0), "90", true), (day(earlier, 6), "30", false), (day(later, 0), "20", true), (day(later, 3), "40", true)]
-    {
+    for (date, minutes, billable) in [
+        (day(earlier, 0), "90", true),
+        (day(earlier, 6), "30", false),
+        (day(later, 0), "20", true),
+        (day(later, 3), "40", true),
+    ] {
         assert_eq!(log(&mia, &task, &date, minutes, "", billable).await.status, 303);
     }
     let mia_id = user_of(&app, MEMBER);
-    let page =
-        mia.get(&format!("/timesheets?member={mia_id}&from={}&to={}", earlier, day(later, 6))).await;
+    let page = mia.get(&format!("/timesheets?member={mia_id}&from={}&to={}", earlier, day(later, 6))).await;
     assert_eq!(page.status, 200);
     let body = squash(&page.body);
     let week = |monday: NaiveDate, cells: &str| {
         let sunday = monday + Duration::days(6);
-        let label = format!("Week {} · {} – {}", monday.iso_week().week(), monday.format("%-d %b"), sunday.format("%-d %b %Y"));
+        let label =
+            format!("Week {} · {} – {}", monday.iso_week().week(), monday.format("%-d %b"), sunday.format("%-d %b %Y"));
         format!("{label}</td>{cells}")
     };
     let num = |a: &str, b: &str, c: &str| {
@@ -283,11 +287,16 @@ async fn csv_export_has_the_rows_and_defuses_formulas() {
     );
     assert_eq!(
         lines[2],
-        format!("\"{date}\",\"Mia Laurent\",\"Project of Logo\",\"Logo\",\"20\",\"0.33\",\"no\",\"100.00\",\"\",\"plain, \"\"quoted\"\"\"")
+        format!(
+            "\"{date}\",\"Mia Laurent\",\"Project of Logo\",\"Logo\",\"20\",\"0.33\",\"no\",\"100.00\",\"\",\"plain, \"\"quoted\"\"\""
+        )
     );
     // The page offers the export with the same selection.
     let page = owner.get(&format!("/timesheets?member={mia_id}&from={date}&to={date}")).await;
-    assert!(page.body.contains(&format!("/timesheets.csv?member={mia_id}&amp;from={date}&amp;to={date}")) || page.body.contains(&format!("/timesheets.csv?member={mia_id}&#38;from={date}&#38;to={date}")));
+    assert!(
+        page.body.contains(&format!("/timesheets.csv?member={mia_id}&amp;from={date}&amp;to={date}"))
+            || page.body.contains(&format!("/timesheets.csv?member={mia_id}&#38;from={date}&#38;to={date}"))
+    );
 }
 
 #[tokio::test]
@@ -307,22 +316,36 @@ async fn only_the_author_or_a_member_manager_changes_an_entry_and_billed_entries
     assert_eq!(entry_of(&app, &task), "30||true|mine");
 
     // The author edits; invalid input is refused next to its field.
-    let res = mia.post_form(&format!("/time/{entry}"), &[("date", &date), ("minutes", "1441"), ("note", "")]).await;
+    let res = mia
+        .post_form(
+            &format!("/time/{entry}"),
+            &[("date", &date), ("minutes", "1441"), ("note", ""), ("return_to", "javascript:alert(1)")],
+        )
+        .await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("between 1 minute and 24 hours"));
+    assert!(!res.body.contains("javascript:"), "an unsafe return address is dropped");
     let res = mia.post_form(&format!("/time/{entry}"), &[("date", &date), ("minutes", "45"), ("note", "edited")]).await;
     assert_eq!(res.status, 303);
     assert_eq!(entry_of(&app, &task), "45||false|edited", "an unticked box is not billable");
 
     // An admin (manage_members) may change and delete it; deleting someone's time is audited.
     let admin = app.admin().await;
-    let res = admin.post_form(&format!("/time/{entry}"), &[("date", &date), ("minutes", "50"), ("note", "fixed"), ("billable", "on")]).await;
+    let res = admin
+        .post_form(
+            &format!("/time/{entry}"),
+            &[("date", &date), ("minutes", "50"), ("note", "fixed"), ("billable", "on")],
+        )
+        .await;
     assert_eq!(res.status, 303);
     assert_eq!(entry_of(&app, &task), "50||true|fixed");
 
     // Billed: nobody changes it, and the page says why.
-    diesel::RunQueryDsl::execute(diesel::sql_query("UPDATE time_entries SET invoice_id = gen_random_uuid()"), &mut app.conn())
-        .unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE time_entries SET invoice_id = gen_random_uuid()"),
+        &mut app.conn(),
+    )
+    .unwrap();
     let res = mia.post_form(&format!("/time/{entry}"), &[("date", &date), ("minutes", "5"), ("note", "")]).await;
     assert_eq!(res.status, 303);
     assert!(mia.get(res.location().unwrap()).await.body.contains("This entry is on an invoice"));
@@ -331,7 +354,8 @@ async fn only_the_author_or_a_member_manager_changes_an_entry_and_billed_entries
     assert!(mia.get(&format!("/time/{entry}/edit")).await.body.contains("This entry is on an invoice"));
     assert_eq!(entry_of(&app, &task), "50||true|fixed");
 
-    diesel::RunQueryDsl::execute(diesel::sql_query("UPDATE time_entries SET invoice_id = NULL"), &mut app.conn()).unwrap();
+    diesel::RunQueryDsl::execute(diesel::sql_query("UPDATE time_entries SET invoice_id = NULL"), &mut app.conn())
+        .unwrap();
     let res = admin.post_form(&format!("/time/{entry}/delete"), &[]).await;
     assert_eq!(res.status, 303);
     assert_eq!(app.count("time_entries"), 0);
@@ -363,7 +387,10 @@ async fn hourly_rates_are_checked_audited_and_follow_the_power_rule() {
     }
     assert_eq!(app.count("memberships WHERE hourly_rate IS NOT NULL"), 0);
     assert_eq!(admin.post_form(&path, &[("hourly_rate", "85.5")]).await.status, 303);
-    assert_eq!(text(&app, &format!("SELECT hourly_rate::text FROM memberships WHERE id = '{mia_membership}'")), "85.50");
+    assert_eq!(
+        text(&app, &format!("SELECT hourly_rate::text FROM memberships WHERE id = '{mia_membership}'")),
+        "85.50"
+    );
     assert_eq!(admin.post_form(&path, &[("hourly_rate", "")]).await.status, 303);
     assert_eq!(app.count("memberships WHERE hourly_rate IS NOT NULL"), 0, "an empty rate removes it");
     assert_eq!(app.count("audit_logs WHERE action = 'member.rate_changed'"), 2);
