@@ -19,6 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod tasks;
 pub mod team;
+pub mod time_tracking;
 pub mod web;
 
 use std::net::TcpListener;

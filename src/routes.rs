@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, clients, dashboard, files, health, orgs, projects, tasks, team};
+use crate::{audit, auth, clients, dashboard, files, health, orgs, projects, tasks, team, time_tracking};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     projects::routes(cfg);
     tasks::routes(cfg);
     files::routes(cfg);
+    time_tracking::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -32,6 +33,7 @@ pub fn all() -> Vec<RouteEntry> {
         projects::ROUTES,
         tasks::ROUTES,
         files::ROUTES,
+        time_tracking::ROUTES,
     ]
     .concat()
 }

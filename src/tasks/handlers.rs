@@ -99,6 +99,8 @@ struct ShowPage {
     history: Vec<activity::Entry>,
     errors: FieldErrors,
     comment_body: String,
+    /// Time on this task, for those who log time.
+    task_time: Option<crate::time_tracking::TaskTime>,
     can_manage: bool,
 }
 
@@ -112,9 +114,12 @@ pub async fn show_page(
     comment_body: String,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (task, subtasks, comments, history) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let logs_time = ctx.can(Permission::ManageTasks);
+    let me = ctx.user.id;
+    let (task, subtasks, comments, history, task_time) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let task = queries::find(conn, id)?;
-        Ok((task, queries::subtasks(conn, id)?, comments::list(conn, id)?, activity::history(conn, id)?))
+        let task_time = if logs_time { Some(crate::time_tracking::for_task(conn, id, me)?) } else { None };
+        Ok((task, queries::subtasks(conn, id)?, comments::list(conn, id)?, activity::history(conn, id)?, task_time))
     })
     .await?;
     let page = ShowPage {
@@ -125,6 +130,7 @@ pub async fn show_page(
         history,
         errors,
         comment_body,
+        task_time,
         can_manage: ctx.can(Permission::ManageTasks),
     };
     render(status, &page)

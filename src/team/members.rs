@@ -8,7 +8,8 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Integer, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::Permission;
@@ -51,6 +52,15 @@ pub struct MemberRow {
     pub joined_at: DateTime<Utc>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub two_factor_on: bool,
+    /// The member's default hourly rate for time tracking (a project's rate overrides it).
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub hourly_rate: Option<Decimal>,
+}
+
+impl MemberRow {
+    pub fn rate_text(&self) -> String {
+        self.hourly_rate.map(crate::time_tracking::money::money).unwrap_or_default()
+    }
 }
 
 /// Everyone in the organization (active and banned), most powerful first.
@@ -58,7 +68,7 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
     diesel::sql_query(
         "SELECT m.id AS membership_id, u.id AS user_id, u.name, u.email, u.display_id, r.id AS role_id,
                 r.name AS role_name, r.key AS role_key, r.power, m.status, m.created_at AS joined_at,
-                u.totp_enabled_at IS NOT NULL AS two_factor_on
+                u.totp_enabled_at IS NOT NULL AS two_factor_on, m.hourly_rate
          FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
@@ -68,7 +78,7 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
     .load(conn)
 }
 
-fn find(conn: &mut PgConnection, membership_id: MembershipId) -> QueryResult<MemberRow> {
+pub(crate) fn find(conn: &mut PgConnection, membership_id: MembershipId) -> QueryResult<MemberRow> {
     list(conn)?.into_iter().find(|m| m.membership_id == membership_id).ok_or(diesel::result::Error::NotFound)
 }
 
@@ -137,6 +147,34 @@ pub struct MemberView {
     pub manageable: bool,
     pub is_me: bool,
     pub joined: String,
+    /// The viewer may set this member's default hourly rate.
+    pub rate_editable: bool,
+    /// What the rate field shows: the current rate, or the value just refused.
+    pub rate_value: String,
+    pub rate_error: Option<String>,
+}
+
+/// Who may set a member's hourly rate: those who manage members, for themselves and
+/// for members below their power (the same rule as every other member action).
+pub fn may_set_rate(ctx: &OrgContext, target: &MemberRow) -> bool {
+    ctx.can(Permission::ManageMembers) && (target.user_id == ctx.user.id || target.power < ctx.power)
+}
+
+/// What the team page's forms show besides the members: the invitation typed, and
+/// a rejected hourly rate with its message.
+#[derive(Default)]
+pub struct TeamForms {
+    pub invite_target: String,
+    pub invite_role: String,
+    pub errors: FieldErrors,
+    pub rate: Option<RateProblem>,
+}
+
+/// An hourly rate that was refused, shown next to that member's rate field.
+pub struct RateProblem {
+    pub membership_id: MembershipId,
+    pub value: String,
+    pub message: String,
 }
 
 #[derive(Template)]
@@ -161,6 +199,18 @@ pub(super) async fn team_page(
     invite_role: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
+    team_page_with(req, state, ctx, status, TeamForms { invite_target, invite_role, errors, rate: None }).await
+}
+
+/// The team page with whatever its forms need to show again.
+pub(crate) async fn team_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &OrgContext,
+    status: StatusCode,
+    forms: TeamForms,
+) -> Result<HttpResponse, AppError> {
+    let TeamForms { invite_target, invite_role, errors, rate } = forms;
     let can_invite = ctx.can(Permission::InviteMembers);
     let actor = ctx.clone();
     let (members, invitations, roles) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
@@ -171,11 +221,17 @@ pub(super) async fn team_page(
     let can_manage = ctx.can(Permission::ManageMembers);
     let members = members
         .into_iter()
-        .map(|row| MemberView {
-            manageable: can_manage && may_act_on(ctx, &row).is_ok(),
-            is_me: row.user_id == ctx.user.id,
-            joined: row.joined_at.format("%e %b %Y").to_string().trim().to_string(),
-            row,
+        .map(|row| {
+            let refused = rate.as_ref().filter(|r| r.membership_id == row.membership_id);
+            MemberView {
+                manageable: can_manage && may_act_on(ctx, &row).is_ok(),
+                is_me: row.user_id == ctx.user.id,
+                joined: row.joined_at.format("%e %b %Y").to_string().trim().to_string(),
+                rate_editable: may_set_rate(ctx, &row),
+                rate_value: refused.map(|r| r.value.clone()).unwrap_or_else(|| row.rate_text()),
+                rate_error: refused.map(|r| r.message.clone()),
+                row,
+            }
         })
         .collect();
     let page = TeamPage {

@@ -42,6 +42,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/projects", "Projects", "folder", Some(Permission::ViewProjects)),
     ("/tasks", "Tasks", "check-square", Some(Permission::ViewProjects)),
     ("/time", "Time", "clock", Some(Permission::ManageTasks)),
+    ("/timesheets", "Timesheets", "list", Some(Permission::ViewProjects)),
     ("/files", "Files", "file", Some(Permission::ViewFiles)),
     ("/team", "Team", "users", Some(Permission::ViewTeam)),
     ("/roles", "Roles", "shield", Some(Permission::ManageRoles)),

@@ -290,3 +290,46 @@ async fn an_owner_invites_a_colleague_who_signs_up_from_the_emailed_link() {
         1
     );
 }
+
+/// A member logs time and stops a running timer with JavaScript off (plain forms),
+/// then reads their timesheet.
+#[tokio::test]
+async fn a_member_logs_time_and_stops_the_timer_without_javascript() {
+    let app = TestApp::spawn().await;
+    let task: uuid::Uuid = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Uuid>(
+            "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio'),
+                  p AS (INSERT INTO projects (id, org_id, title, hourly_rate)
+                        SELECT gen_random_uuid(), id, 'Website relaunch', 95 FROM org RETURNING id, org_id)
+             INSERT INTO tasks (id, org_id, project_id, title) SELECT gen_random_uuid(), org_id, id, 'Homepage design' FROM p
+             RETURNING id",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let driver = start_driver().await;
+    let browser = open_browser(&driver, false).await;
+    log_in(&browser, &app.base, MEMBER).await;
+
+    browser.goto(&format!("{}/time", app.base)).await.unwrap();
+    browser.find(Locator::Css("#task_id")).await.unwrap().select_by_label("Homepage design").await.unwrap();
+    fill(&browser, "#minutes", "1h 30m").await;
+    fill(&browser, "#note", "Hero section").await;
+    browser.find(Locator::Css("form[action='/time'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, ".flash", "Logged 1h 30m on Homepage design").await;
+    wait_for_text(&browser, "table", "Hero section").await;
+
+    // A timer started elsewhere (the task page) shows here, and stops here.
+    let mia = app.login(MEMBER).await;
+    mia.post_form(&format!("/tasks/{task}/timer/start"), &[]).await;
+    browser.goto(&format!("{}/time", app.base)).await.unwrap();
+    wait_for_text(&browser, "#timer-title", "Your timer is running").await;
+    screenshot(&browser, "time").await;
+    browser.find(Locator::Css("form[action$='/timer/stop'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, ".flash", "Timer stopped: 1m logged on Homepage design").await;
+
+    browser.goto(&format!("{}/timesheets", app.base)).await.unwrap();
+    wait_for_text(&browser, "tfoot", "1.52").await;
+    screenshot(&browser, "timesheets").await;
+    browser.close().await.unwrap();
+}

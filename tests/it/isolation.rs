@@ -37,6 +37,12 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/tasks/{id}/comments", TASK),
     ("/files/{id}/download", FILE),
     ("/files/{id}/delete", FILE),
+    ("/members/{id}/rate", MEMBERSHIP),
+    ("/time/{id}/edit", TIME_ENTRY),
+    ("/time/{id}", TIME_ENTRY),
+    ("/time/{id}/delete", TIME_ENTRY),
+    ("/tasks/{id}/timer/start", TIMED_TASK),
+    ("/tasks/{id}/timer/stop", TIMED_TASK),
 ];
 
 const CLIENT_RECORD: &str = "SELECT c.id FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio' AND c.name = 'Hannah Weber'";
@@ -49,6 +55,16 @@ const MEMBERSHIP: &str =
 const ROLE: &str = "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'";
 const INVITATION: &str = "SELECT id FROM invitations";
 const FILE: &str = "SELECT f.id FROM files f JOIN organizations o ON o.id = f.org_id WHERE o.name = 'Northwind Studio'";
+const TIME_ENTRY: &str = "SELECT id FROM time_entries";
+const TIMED_TASK: &str = "SELECT id FROM tasks";
+
+/// A Northwind time entry on a demo task.
+fn add_northwind_time(app: &TestApp) {
+    let sql = "INSERT INTO time_entries (id, org_id, task_id, user_id, entry_date, minutes)
+               SELECT gen_random_uuid(), t.org_id, t.id, u.id, current_date, 30
+               FROM tasks t, users u WHERE t.title = 'Visual design of the shop' AND u.email = 'member@northwind.example'";
+    diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut app.conn()).unwrap();
+}
 
 /// Routes whose parameter is not a record id: secret tokens (worthless unless held)
 /// and the public logo of an organization.
@@ -58,6 +74,7 @@ const NOT_RECORD_IDS: &[&str] =
 #[tokio::test]
 async fn another_organizations_ids_are_404_on_every_route() {
     let app = TestApp::spawn().await;
+    add_northwind_time(&app);
     let _northwind_session = app.owner().await;
     let owner = app.owner().await;
     let member_role = id(&app, ROLE);
@@ -93,6 +110,9 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("task_comments"), 2);
     assert_eq!(app.count("project_messages"), 3);
     assert_eq!(app.count("files"), 1);
+    assert_eq!(app.count("time_entries WHERE minutes = 30 AND invoice_id IS NULL"), 1);
+    assert_eq!(app.count("time_entries"), 1, "no timer started on another organization's task");
+    assert_eq!(app.count("memberships WHERE hourly_rate IS NOT NULL"), 0);
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

@@ -20,5 +20,6 @@ mod schema;
 mod smtp;
 mod support;
 mod team;
+mod time_tracking;
 mod two_factor;
 mod work;

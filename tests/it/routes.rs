@@ -95,6 +95,16 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("POST", "/files", Access::Permission(Permission::UploadFiles)),
     ("GET", "/files/{id}/download", Access::Permission(Permission::ViewFiles)),
     ("POST", "/files/{id}/delete", Access::Permission(Permission::DeleteFiles)),
+    ("GET", "/time", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time", Access::Permission(Permission::ManageTasks)),
+    ("GET", "/time/{id}/edit", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time/{id}", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/time/{id}/delete", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/tasks/{id}/timer/start", Access::Permission(Permission::ManageTasks)),
+    ("POST", "/tasks/{id}/timer/stop", Access::Permission(Permission::ManageTasks)),
+    ("GET", "/timesheets", Access::Permission(Permission::ViewProjects)),
+    ("GET", "/timesheets.csv", Access::Permission(Permission::ExportData)),
+    ("POST", "/members/{id}/rate", Access::Permission(Permission::ManageMembers)),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
