@@ -47,6 +47,9 @@
       window.Sortable.create(list, {
         group: "board",
         animation: 150,
+        // Pointer events rather than native drag and drop: works with touch and with test drivers.
+        forceFallback: true,
+        fallbackTolerance: 5,
         filter: "select, button, input",
         preventOnFilter: false,
         onEnd: function (evt) {

@@ -19,6 +19,7 @@ use crate::db::schema::{clients as clients_table, project_members, projects};
 use crate::db::{self, Tenant};
 use crate::state::AppState;
 use crate::team::Permission;
+use crate::time_tracking::money::with_currency;
 use crate::web::auth::OrgContext;
 use crate::web::fields;
 use crate::web::flash::{Flash, redirect_with};
@@ -72,6 +73,7 @@ pub async fn index(
 struct ShowPage {
     layout: Layout,
     project: Project,
+    currency: String,
     counts: Vec<(String, i64)>,
     members: Vec<Person>,
     messages: Vec<Message>,
@@ -91,6 +93,14 @@ struct ShowPage {
 impl ShowPage {
     fn column_label(&self, key: &str) -> &'static str {
         crate::tasks::status_label(key)
+    }
+
+    fn budget(&self) -> Option<String> {
+        self.project.budget.map(|b| with_currency(b, &self.currency))
+    }
+
+    fn hourly_rate(&self) -> Option<String> {
+        self.project.hourly_rate.map(|r| with_currency(r, &self.currency))
     }
 }
 
@@ -115,6 +125,7 @@ pub async fn show(
     let page = ShowPage {
         layout: Layout::member(&req, &ctx, project.title.clone(), "/projects"),
         project,
+        currency: ctx.currency.clone(),
         counts,
         members,
         messages,

@@ -67,8 +67,10 @@ impl Project {
 
 const SELECT: &str = "SELECT p.id, p.title, p.description, p.client_id, c.name AS client_name, p.status, p.start_date,
         p.due_date, p.budget, p.hourly_rate, p.client_visible,
-        (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id) AS tasks,
-        (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.status = 'done') AS done
+        (SELECT count(*) FROM tasks t
+          WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.parent_id IS NULL) AS tasks,
+        (SELECT count(*) FROM tasks t
+          WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.parent_id IS NULL AND t.status = 'done') AS done
      FROM projects p LEFT JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id";
 
 pub fn find(conn: &mut PgConnection, id: ProjectId) -> Result<Project, AppError> {
@@ -160,7 +162,8 @@ pub fn staff(conn: &mut PgConnection, project: Option<ProjectId>) -> QueryResult
     .load(conn)
 }
 
-/// Task counts per board column, in column order.
+/// Task counts per board column, in column order: top-level tasks, as the board shows
+/// them (a subtask's progress shows on its parent).
 pub fn task_counts(conn: &mut PgConnection, project: ProjectId) -> QueryResult<Vec<(String, i64)>> {
     #[derive(QueryableByName)]
     struct Count {
@@ -169,10 +172,11 @@ pub fn task_counts(conn: &mut PgConnection, project: ProjectId) -> QueryResult<V
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let counts: Vec<Count> =
-        diesel::sql_query("SELECT status, count(*) AS n FROM tasks WHERE project_id = $1 GROUP BY status")
-            .bind::<SqlUuid, _>(project)
-            .load(conn)?;
+    let counts: Vec<Count> = diesel::sql_query(
+        "SELECT status, count(*) AS n FROM tasks WHERE project_id = $1 AND parent_id IS NULL GROUP BY status",
+    )
+    .bind::<SqlUuid, _>(project)
+    .load(conn)?;
     Ok(crate::tasks::STATUSES
         .iter()
         .map(|(k, _)| (k.to_string(), counts.iter().find(|c| c.status == *k).map(|c| c.n).unwrap_or(0)))

@@ -36,6 +36,8 @@ pub struct OrgContext {
     pub org_id: OrgId,
     pub org_name: String,
     pub brand_color: String,
+    /// The organization's default currency (ISO 4217 code): budgets and rates are in it.
+    pub currency: String,
     pub membership_id: MembershipId,
     pub role_id: RoleId,
     pub role_key: Option<String>,
@@ -113,6 +115,8 @@ struct AuthRow {
     org_status: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     brand_color: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    currency: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     membership_id: Option<MembershipId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -137,7 +141,7 @@ struct AuthRow {
 
 const AUTH_QUERY: &str = "\
 SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, u.is_platform_owner,
-       o.id AS org_id, o.name AS org_name, o.status AS org_status, o.brand_color,
+       o.id AS org_id, o.name AS org_name, o.status AS org_status, o.brand_color, o.default_currency AS currency,
        m.id AS membership_id, m.client_id, r.id AS role_id, r.key AS role_key,
        r.name AS role_name, r.power,
        COALESCE((SELECT array_agg(rp.permission) FROM role_permissions rp
@@ -202,6 +206,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
                     org_id,
                     org_name: row.org_name.unwrap_or_default(),
                     brand_color: row.brand_color.unwrap_or_default(),
+                    currency: row.currency.unwrap_or_default(),
                     membership_id,
                     role_id,
                     role_key: row.role_key,

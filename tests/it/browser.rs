@@ -71,7 +71,8 @@ async fn open_browser(driver: &Driver, javascript: bool) -> Browser {
         "--disable-sync".into(),
         "--window-size=1400,900".into(),
         "--hide-scrollbars".into(),
-        format!("--user-data-dir={}", driver.profile.display()),
+        // A fresh profile per browser: a second browser must not inherit the first one's session.
+        format!("--user-data-dir={}", driver.profile.join(uuid::Uuid::new_v4().simple().to_string()).display()),
     ];
     if !javascript {
         args.push("--blink-settings=scriptEnabled=false".into());
@@ -332,4 +333,179 @@ async fn a_member_logs_time_and_stops_the_timer_without_javascript() {
     wait_for_text(&browser, "tfoot", "1.52").await;
     screenshot(&browser, "timesheets").await;
     browser.close().await.unwrap();
+}
+
+async fn click(browser: &Browser, css: &str) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The id at the end of the current path (`/projects/{id}` → id).
+async fn current_id(browser: &Browser) -> String {
+    let url = browser.current_url().await.unwrap();
+    url.path().rsplit('/').next().unwrap().to_string()
+}
+
+/// The board column (status) a card is in, as the page shows it.
+async fn column_of(browser: &Browser, card: &str) -> String {
+    let column = browser
+        .execute(
+            "return document.getElementById(arguments[0]).closest('ol.cards').dataset.status;",
+            vec![serde_json::json!(card)],
+        )
+        .await
+        .unwrap();
+    column.as_str().unwrap_or_default().to_string()
+}
+
+/// Staff run a project end to end in a real browser: a client, a project for it,
+/// tasks and a subtask, a card dragged across the board (and moved again with
+/// JavaScript off), a comment that mentions a teammate, a file uploaded and downloaded.
+#[tokio::test]
+async fn staff_run_a_project_from_client_to_board_to_files() {
+    let app = TestApp::spawn().await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver, true).await;
+    log_in(&browser, &app.base, OWNER).await;
+
+    // A client.
+    browser.goto(&format!("{}/clients/new", app.base)).await.unwrap();
+    fill(&browser, "#name", "Ada Lovelace").await;
+    fill(&browser, "#company", "Analytical Engines Ltd").await;
+    fill(&browser, "#email", "ada@engines.example").await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_text(&browser, "h1", "Ada Lovelace").await;
+    wait_for_text(&browser, ".flash", "Ada Lovelace has been added").await;
+
+    // A project for that client, from the client's page.
+    click(&browser, "a[href^='/projects/new?client_id=']").await;
+    wait_for_text(&browser, "h1", "New project").await;
+    fill(&browser, "#title", "Difference engine website").await;
+    fill(&browser, "#budget", "12500").await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_text(&browser, "h1", "Difference engine website").await;
+    let project = current_id(&browser).await;
+    assert!(text_of(&browser, ".crumbs").await.contains("Ada Lovelace"));
+
+    // Three tasks, then a subtask of the first.
+    for title in ["Write the copy", "Draw the diagrams", "Set up hosting"] {
+        browser.goto(&format!("{}/tasks/new?project_id={project}", app.base)).await.unwrap();
+        wait_for_text(&browser, "h1", "New task").await;
+        fill(&browser, "#title", title).await;
+        browser.find(Locator::Css("#assignee_id")).await.unwrap().select_by_label("Mia Laurent").await.unwrap();
+        click(&browser, "main form button[type=submit]").await;
+        wait_for_text(&browser, "h1", title).await;
+    }
+    browser.goto(&format!("{}/projects/{project}/board", app.base)).await.unwrap();
+    browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("[data-board-ready]")).await.unwrap();
+    browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("[data-board-ready]")).await.unwrap();
+    click(&browser, ".task-card a[href^='/tasks/']").await;
+    wait_for_text(&browser, "h1", "Write the copy").await;
+    let first = current_id(&browser).await;
+    fill(&browser, "#subtask-title", "Proof-read the copy").await;
+    click(&browser, ".add-subtask button").await;
+    wait_for_text(&browser, "#subtasks", "Proof-read the copy").await;
+    wait_for_text(&browser, "#subtasks h2", "0/1 done").await;
+
+    // A comment that mentions Mia.
+    fill(&browser, "#body", "@Mia Laurent could you review the <em>tone</em>?").await;
+    click(&browser, "form[action$='/comments'] button").await;
+    wait_for_text(&browser, "#comments", "could you review the <em>tone</em>?").await;
+    screenshot(&browser, "task").await;
+    assert_eq!(app.count("notifications WHERE kind = 'mention'"), 1);
+
+    // Drag the first card from To do to Review.
+    browser.goto(&format!("{}/projects/{project}/board", app.base)).await.unwrap();
+    browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("[data-board-ready]")).await.unwrap();
+    let card = browser.find(Locator::Id(&format!("task-{first}"))).await.unwrap();
+    let target = browser.find(Locator::Css("ol.cards[data-status='review']")).await.unwrap();
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: card.clone(), duration: None, x: 0.0, y: -20.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(200)), x: 10.0, y: 10.0 })
+        .then(PointerAction::MoveToElement {
+            element: target.clone(),
+            duration: Some(Duration::from_millis(400)),
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Pause { duration: Duration::from_millis(200) })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    browser.perform_actions(drag).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.count(&format!("tasks WHERE id = '{first}' AND status = 'review'")) == 0 {
+        assert!(Instant::now() < deadline, "the drop was saved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(column_of(&browser, &format!("task-{first}")).await, "review");
+    screenshot(&browser, "board").await;
+    // After a reload the card is still there.
+    browser.refresh().await.unwrap();
+    browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("[data-board-ready]")).await.unwrap();
+    assert_eq!(column_of(&browser, &format!("task-{first}")).await, "review");
+
+    // A file, uploaded on the project page and downloaded again.
+    let upload = std::env::temp_dir().join(format!("brief-{}.txt", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&upload, "Brief: twenty pages, three diagrams.\n").unwrap();
+    browser.goto(&format!("{}/projects/{project}", app.base)).await.unwrap();
+    browser
+        .find(Locator::Css("#files input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&upload.to_string_lossy())
+        .await
+        .unwrap();
+    click(&browser, "#files form[action='/files'] button[type=submit]").await;
+    wait_for_text(&browser, "#files", upload.file_name().unwrap().to_str().unwrap()).await;
+    screenshot(&browser, "project").await;
+    browser.execute("document.getElementById('files').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(&browser, "project-files").await;
+    let href =
+        browser.find(Locator::Css("#files a[href$='/download']")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let session = browser.get_all_cookies().await.unwrap();
+    let cookie: Vec<String> = session.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
+    let res = reqwest::Client::new()
+        .get(format!("{}{href}", app.base))
+        .header("cookie", cookie.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(res.text().await.unwrap(), "Brief: twenty pages, three diagrams.\n");
+    let _ = std::fs::remove_file(&upload);
+
+    browser.goto(&format!("{}/clients", app.base)).await.unwrap();
+    wait_for_text(&browser, "h1", "Clients").await;
+    screenshot(&browser, "clients").await;
+    browser.close().await.unwrap();
+
+    // The same board without JavaScript: the column select moves the card.
+    let plain = open_browser(&driver, false).await;
+    log_in(&plain, &app.base, OWNER).await;
+    plain.goto(&format!("{}/projects/{project}/board", app.base)).await.unwrap();
+    let second: String = diesel::RunQueryDsl::get_result::<uuid::Uuid>(
+        diesel::dsl::sql::<diesel::sql_types::Uuid>("SELECT id FROM tasks WHERE title = 'Draw the diagrams'"),
+        &mut app.conn(),
+    )
+    .unwrap()
+    .to_string();
+    plain.find(Locator::Css(&format!("#move-{second}"))).await.unwrap().select_by_value("done").await.unwrap();
+    click(&plain, &format!("#task-{second} form.move-to button")).await;
+    wait_for_text(&plain, ".flash", "Moved to Done").await;
+    assert_eq!(column_of(&plain, &format!("task-{second}")).await, "done");
+    screenshot(&plain, "board-nojs").await;
+    plain.close().await.unwrap();
+    assert_eq!(
+        app.count(&format!("tasks WHERE project_id = '{project}' AND status = 'done' AND completed_at IS NOT NULL")),
+        1
+    );
 }
