@@ -180,15 +180,21 @@ pub fn app(
 }
 
 /// Returns the request id of the logs as `X-Request-Id`, so a user's report can be
-/// matched with the server's log lines.
+/// matched with the server's log lines, and the server time spent on the request as
+/// `Server-Timing` (browser dev tools and the benchmarks read it).
 async fn request_id_header(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
     let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    let timing = format!("app;dur={:.2}", started.elapsed().as_secs_f64() * 1000.0);
+    if let Ok(value) = header::HeaderValue::from_str(&timing) {
+        res.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
     }
     Ok(res)
 }

@@ -48,11 +48,6 @@ pub fn find(conn: &mut PgConnection, id: ClientId) -> Result<Client, AppError> {
     clients::table.find(id).select(Client::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)
 }
 
-/// Every client of the organization, for a select (name order).
-pub fn choices(conn: &mut PgConnection) -> QueryResult<Vec<(ClientId, String)>> {
-    clients::table.select((clients::id, clients::name)).order(diesel::dsl::sql::<Text>("lower(name)")).load(conn)
-}
-
 fn parse_id(raw: &str) -> Result<ClientId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }

@@ -54,9 +54,11 @@ impl Sort {
     /// SQL for the sort key; constants only, never user text.
     fn expression(self) -> &'static str {
         match self {
-            Sort::Name => "lower(c.name)",
-            Sort::Company => "lower(c.company)",
-            Sort::Email => "lower(c.email)",
+            // Stored lower-case columns, not lower(): under row-level security only
+            // leakproof comparisons on plain columns can use the index.
+            Sort::Name => "c.name_key",
+            Sort::Company => "c.company_key",
+            Sort::Email => "c.email_key",
             // Ids are UUIDv7, ordered by creation time: the id alone is the key.
             Sort::Newest => "''",
         }
@@ -114,11 +116,14 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery) -> QueryResult<Listing> 
          FROM clients c WHERE c.org_id = app_org_id()"
     );
     if search.is_some() {
-        sql.push_str(" AND c.search @@ to_tsquery('simple', $1)");
+        // Through a function that uses the GIN index (see migration work_at_scale).
+        sql.push_str(" AND c.id IN (SELECT clients_matching(to_tsquery('simple', $1)))");
     } else {
         sql.push_str(" AND $1 = $1");
     }
-    if after.is_some() {
+    if after.is_some() && sort == Sort::Newest {
+        sql.push_str(&format!(" AND $2 = $2 AND c.id {op} $3"));
+    } else if after.is_some() {
         sql.push_str(&format!(" AND ({expr}, c.id) {op} ($2, $3)"));
     } else {
         sql.push_str(" AND $2 = $2 AND $3 = $3");

@@ -194,6 +194,9 @@ diesel::table! {
         search -> Nullable<Tsvector>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        name_key -> Nullable<Text>,
+        company_key -> Nullable<Text>,
+        email_key -> Nullable<Text>,
     }
 }
 

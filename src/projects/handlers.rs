@@ -13,7 +13,6 @@ use super::STATUSES;
 use super::messages::{self, Message};
 use super::queries::{self, Person, Project, ProjectFilter};
 use crate::audit::{self, AuditEvent};
-use crate::clients::handlers as clients;
 use crate::db::ids::{ClientId, ProjectId, UserId};
 use crate::db::schema::{clients as clients_table, project_members, projects};
 use crate::db::{self, Tenant};
@@ -21,6 +20,7 @@ use crate::state::AppState;
 use crate::team::Permission;
 use crate::time_tracking::money::with_currency;
 use crate::web::auth::OrgContext;
+use crate::web::choices::{self, Choices};
 use crate::web::fields;
 use crate::web::flash::{Flash, redirect_with};
 use crate::web::form::FieldErrors;
@@ -39,7 +39,7 @@ struct IndexPage {
     filter: ProjectFilter,
     projects: Vec<Project>,
     next: Option<ProjectId>,
-    clients: Vec<(ClientId, String)>,
+    clients: Choices,
     statuses: &'static [(&'static str, &'static str)],
     can_create: bool,
 }
@@ -53,9 +53,11 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
     let f = filter.clone();
-    let ((projects, next), clients) =
-        db::tenant_tx(&state.pool, ctx.tenant(), move |conn| Ok((queries::list(conn, &f)?, clients::choices(conn)?)))
-            .await?;
+    let chosen = f.client_id.parse().ok();
+    let ((projects, next), clients) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        Ok((queries::list(conn, &f)?, choices::clients(conn, chosen)?))
+    })
+    .await?;
     let page = IndexPage {
         layout: Layout::member(&req, &ctx, "Projects", "/projects"),
         filter,
@@ -284,7 +286,7 @@ struct FormPage {
     layout: Layout,
     project: Option<Project>,
     form: ProjectForm,
-    clients: Vec<(ClientId, String)>,
+    clients: Choices,
     staff: Vec<Person>,
     statuses: &'static [(&'static str, &'static str)],
     errors: FieldErrors,
@@ -307,8 +309,9 @@ async fn form_page(
 ) -> Result<HttpResponse, AppError> {
     let project_id = project.as_ref().map(|p| p.id);
     let first_view = status == StatusCode::OK;
+    let chosen = form.client_id.parse().ok();
     let (clients, staff) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
-        Ok((clients::choices(conn)?, queries::staff(conn, project_id)?))
+        Ok((choices::clients(conn, chosen)?, queries::staff(conn, project_id)?))
     })
     .await?;
     if first_view {
@@ -457,6 +460,7 @@ pub async fn update(
 }
 
 /// POST /projects/{id}/delete — its tasks, time, messages go with it; files stay, unfiled.
+/// Refused while any of its time is billed on an invoice.
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -466,12 +470,24 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let tenant = ctx.tenant();
-    let title = db::tenant_tx(&state.pool, tenant, move |conn| {
+    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
         let project = queries::find(conn, id)?;
+        // Serialises with time being billed or tasks being added meanwhile.
+        crate::tasks::queries::lock_project(conn, id)?;
+        if crate::time_tracking::queries::billed_entries(conn, Some(id), None)? > 0 {
+            return Ok(Err(format!(
+                "The project {} cannot be deleted: some of its time is billed on an invoice. \
+                 Mark it completed instead.",
+                project.title
+            )));
+        }
         diesel::delete(projects::table.find(id)).execute(conn)?;
         audit_project(conn, &meta, &tenant, "project.deleted", id, &project.title)?;
-        Ok(project.title)
+        Ok(Ok(project.title))
     })
     .await?;
-    Ok(redirect_with(&req, "/projects", Flash::success(format!("The project {title} has been deleted."))))
+    Ok(match outcome {
+        Ok(title) => redirect_with(&req, "/projects", Flash::success(format!("The project {title} has been deleted."))),
+        Err(refusal) => redirect_with(&req, &format!("/projects/{id}"), Flash::error(refusal)),
+    })
 }

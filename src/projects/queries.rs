@@ -115,13 +115,16 @@ pub fn list(conn: &mut PgConnection, filter: &ProjectFilter) -> QueryResult<(Vec
     let status = super::STATUSES.iter().find(|(k, _)| *k == filter.status).map(|(k, _)| k.to_string());
     let client: Option<ClientId> = filter.client_id.parse().ok();
     let before: Option<ProjectId> = filter.before.parse().ok();
+    // Only the filters in use become conditions (the others compare a parameter with
+    // itself), so each is planned as an index condition rather than an OR.
+    let when = |on: bool, condition: &'static str, unused: &'static str| if on { condition } else { unused };
     let sql = format!(
-        "{SELECT} WHERE p.org_id = app_org_id()
-           AND ($1 = '' OR p.search @@ to_tsquery('simple', $1))
-           AND ($2 = '' OR p.status = $2)
-           AND ($3::uuid IS NULL OR p.client_id = $3)
-           AND ($4::uuid IS NULL OR p.id < $4)
+        "{SELECT} WHERE p.org_id = app_org_id() AND {} AND {} AND {} AND {}
          ORDER BY p.id DESC LIMIT {}",
+        when(search.is_some(), "p.id IN (SELECT projects_matching(to_tsquery('simple', $1)))", "$1 = $1"),
+        when(status.is_some(), "p.status = $2", "$2 = $2"),
+        when(client.is_some(), "p.client_id = $3", "$3::uuid IS NULL"),
+        when(before.is_some(), "p.id < $4", "$4::uuid IS NULL"),
         PAGE_SIZE + 1
     );
     let mut rows: Vec<Project> = diesel::sql_query(sql)

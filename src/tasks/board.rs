@@ -105,12 +105,12 @@ pub async fn move_task(
                 "That place on the board does not exist. Reload the page and try again.".into(),
             ));
         };
+        queries::lock_project(conn, task.project_id)?;
+        // Read again under the lock: the position (or the parent) may have changed meanwhile.
+        let task = queries::find(conn, id)?;
         if task.is_subtask() {
             return Err(AppError::BadRequest("Subtasks move with their parent's page, not on the board.".into()));
         }
-        queries::lock_project(conn, task.project_id)?;
-        // Read again under the lock: the position may have changed meanwhile.
-        let task = queries::find(conn, id)?;
         queries::take_out(conn, &task)?;
         let at = queries::put_in(conn, task.project_id, id, status, position)?;
         diesel::update(tasks::table.find(id))

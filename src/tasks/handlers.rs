@@ -23,6 +23,7 @@ use crate::projects::queries::{Person, staff};
 use crate::state::AppState;
 use crate::team::Permission;
 use crate::web::auth::OrgContext;
+use crate::web::choices::{self, Choices};
 use crate::web::fields;
 use crate::web::flash::{Flash, redirect_with};
 use crate::web::form::FieldErrors;
@@ -36,15 +37,6 @@ pub fn parse_id(raw: &str) -> Result<TaskId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-fn project_choices(conn: &mut PgConnection) -> QueryResult<Vec<(ProjectId, String)>> {
-    projects::table
-        .filter(projects::status.ne_all(["completed", "cancelled"]))
-        .select((projects::id, projects::title))
-        .order(projects::id.desc())
-        .limit(500)
-        .load(conn)
-}
-
 #[derive(Template)]
 #[template(path = "tasks/index.html")]
 struct IndexPage {
@@ -53,7 +45,7 @@ struct IndexPage {
     tasks: Vec<Task>,
     next: Option<TaskId>,
     problems: Vec<&'static str>,
-    projects: Vec<(ProjectId, String)>,
+    projects: Choices,
     people: Vec<Person>,
     statuses: Options,
     priorities: Options,
@@ -71,7 +63,8 @@ pub async fn index(
     let parsed = filter.parse(ctx.user.id);
     let problems = parsed.problems.clone();
     let ((tasks, next), projects, people) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
-        Ok((queries::list(conn, &parsed)?, project_choices(conn)?, staff(conn, None)?))
+        let chosen = parsed.project.map(|p| p.0);
+        Ok((queries::list(conn, &parsed)?, choices::projects(conn, chosen, false)?, staff(conn, None)?))
     })
     .await?;
     let page = IndexPage {
@@ -270,7 +263,7 @@ struct FormPage {
     layout: Layout,
     task: Option<Task>,
     form: TaskForm,
-    projects: Vec<(ProjectId, String)>,
+    projects: Choices,
     people: Vec<Person>,
     parents: Vec<(TaskId, String)>,
     statuses: Options,
@@ -301,7 +294,7 @@ async fn form_page(
                 .load(conn)?,
             None => Vec::new(),
         };
-        Ok((project_choices(conn)?, staff(conn, None)?, parents))
+        Ok((choices::projects(conn, project.map(|p| p.0), true)?, staff(conn, None)?, parents))
     })
     .await?;
     let title = task.as_ref().map(|t| format!("Edit {}", t.title)).unwrap_or_else(|| "New task".into());
@@ -394,11 +387,16 @@ pub async fn create(
     let me = ctx.user.name.clone();
     let id = TaskId::new();
     let saved = db::tenant_tx(&state.pool, tenant, move |conn| {
+        // Lock before checking the parent, so it cannot become a subtask meanwhile. An
+        // unknown project is not an error yet: the check says so next to the field.
+        match queries::lock_project(conn, project) {
+            Ok(()) | Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
         let errors = check_references(conn, &valid, project, None)?;
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
-        queries::lock_project(conn, project)?;
         let position = match valid.parent_id {
             None => queries::put_in(conn, project, id, &valid.status, None)?,
             Some(_) => 0,
@@ -549,7 +547,10 @@ pub fn set_completed(conn: &mut PgConnection, id: TaskId, old: &str, new: &str) 
     Ok(())
 }
 
-/// POST /tasks/{id}/delete — with its subtasks, comments and time.
+const BILLED_TASK: &str =
+    "This task cannot be deleted: some of its time is billed on an invoice. Mark it done instead.";
+
+/// POST /tasks/{id}/delete — with its subtasks, comments and time (unless billed).
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -559,10 +560,13 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let tenant = ctx.tenant();
-    let task = db::tenant_tx(&state.pool, tenant, move |conn| {
+    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
         let task = queries::find(conn, id)?;
         queries::lock_project(conn, task.project_id)?;
         let task = queries::find(conn, id)?;
+        if crate::time_tracking::queries::billed_entries(conn, None, Some(id))? > 0 {
+            return Ok(Err(BILLED_TASK));
+        }
         queries::take_out(conn, &task)?;
         diesel::delete(tasks::table.find(id)).execute(conn)?;
         audit::record(
@@ -574,9 +578,13 @@ pub async fn delete(
                 .entity("task", id.0)
                 .metadata(serde_json::json!({ "title": task.title, "project": task.project_title })),
         )?;
-        Ok(task)
+        Ok(Ok(task))
     })
     .await?;
+    let task = match outcome {
+        Ok(task) => task,
+        Err(refusal) => return Ok(redirect_with(&req, &format!("/tasks/{id}"), Flash::error(refusal))),
+    };
     let back = match task.parent_id {
         Some(parent) => format!("/tasks/{parent}"),
         None => format!("/projects/{}/board", task.project_id),

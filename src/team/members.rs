@@ -72,7 +72,7 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
          FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
-         WHERE m.status <> 'invited'
+         WHERE m.org_id = app_org_id() AND m.status <> 'invited'
          ORDER BY m.status, r.power DESC, lower(u.name)",
     )
     .load(conn)
@@ -333,6 +333,7 @@ pub async fn remove(
         if let Err(refusal) = may_act_on(&actor, &target) {
             return Ok(Err(refusal));
         }
+        crate::time_tracking::queries::stop_running(conn, target.user_id)?;
         diesel::delete(memberships::table.find(target.membership_id)).execute(conn)?;
         audit::record(
             conn,
@@ -369,6 +370,9 @@ async fn set_status(
         };
         if target.status != from {
             return Ok(Err("That member's status has already changed."));
+        }
+        if status == "banned" {
+            crate::time_tracking::queries::stop_running(conn, target.user_id)?;
         }
         diesel::update(memberships::table.find(target.membership_id))
             .set((memberships::status.eq(status), memberships::updated_at.eq(Utc::now())))
@@ -420,6 +424,7 @@ pub async fn leave(
         if is_owner && other_active_owners(conn, tenant_user)? == 0 {
             return Ok(false);
         }
+        crate::time_tracking::queries::stop_running(conn, tenant_user)?;
         diesel::delete(memberships::table.find(membership_id)).execute(conn)?;
         audit::record(
             conn,

@@ -118,7 +118,7 @@ async fn time_page(
             monday,
             queries::entries(conn, &filter)?,
             queries::running_timer(conn, me)?,
-            queries::open_tasks(conn)?,
+            queries::open_tasks(conn, me)?,
         ))
     })
     .await?;
@@ -150,7 +150,7 @@ pub async fn index(
     let raw = query.week.trim();
     let (week, problem) = match raw {
         "" => (None, None),
-        _ => match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        _ => match crate::web::fields::parse_date(raw) {
             Ok(d) => (Some(d), None),
             Err(_) => (None, Some("That week could not be read, so this week is shown.")),
         },
@@ -209,16 +209,22 @@ pub async fn create(
             Ok(redirect_with(&req, &location, Flash::success(message)))
         }
         Err(errors) => {
-            let week = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d").ok();
+            let week = crate::web::fields::parse_date(&form.date).ok();
             let view = TimeView { week, form: Some(form), errors, problem: None, status: StatusCode::BAD_REQUEST };
             time_page(&req, &state, &ctx, view).await
         }
     }
 }
 
-/// Your own entries, or anyone's for those who manage members.
-fn may_change(ctx: &OrgContext, entry: &EntryRow) -> Result<(), AppError> {
-    if entry.user_id == ctx.user.id || ctx.can(Permission::ManageMembers) { Ok(()) } else { Err(AppError::Forbidden) }
+/// Your own entries, or, for those who manage members, the entries of people whose
+/// role ranks below yours (the rule for every other member action).
+fn may_change(ctx: &OrgContext, entry: &EntryRow, owner_power: Option<i32>) -> Result<(), AppError> {
+    let outranked = owner_power.unwrap_or(0) < ctx.power;
+    if entry.user_id == ctx.user.id || (ctx.can(Permission::ManageMembers) && outranked) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 fn parse_id(raw: &str) -> Result<TimeEntryId, AppError> {
@@ -266,8 +272,13 @@ fn edit_page(
 }
 
 async fn load(state: &AppState, ctx: &OrgContext, id: TimeEntryId) -> Result<EntryRow, AppError> {
-    let entry = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| Ok(queries::find(conn, id)?)).await?;
-    may_change(ctx, &entry)?;
+    let (entry, owner_power) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        let entry = queries::find(conn, id)?;
+        let power = queries::member_power(conn, entry.user_id)?;
+        Ok((entry, power))
+    })
+    .await?;
+    may_change(ctx, &entry, owner_power)?;
     Ok(entry)
 }
 

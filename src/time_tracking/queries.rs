@@ -12,6 +12,7 @@ use super::duration::{self, format_minutes};
 use super::money;
 use crate::db::ids::{OrgId, ProjectId, TaskId, TimeEntryId, UserId};
 use crate::db::schema::time_entries;
+use crate::web::choices::Choice;
 
 /// One time entry with what it is about, ready to show.
 #[derive(QueryableByName, Debug, Clone)]
@@ -339,15 +340,22 @@ pub struct ProjectTasks {
     pub tasks: Vec<TaskChoice>,
 }
 
-/// Open tasks (not done) of projects still running, grouped by project.
-pub fn open_tasks(conn: &mut PgConnection) -> QueryResult<Vec<ProjectTasks>> {
+/// The open tasks (not done, in projects still running) that `me` works on: assigned
+/// to them or timed by them in the last 60 days, grouped by project. Any other task's
+/// time is logged from its own page: an organization has too many tasks for one select.
+pub fn open_tasks(conn: &mut PgConnection, me: UserId) -> QueryResult<Vec<ProjectTasks>> {
     let rows: Vec<TaskChoice> = diesel::sql_query(
         "SELECT t.id, t.title, p.id AS project_id, p.title AS project_title
          FROM tasks t JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id
          WHERE t.org_id = app_org_id() AND t.status <> 'done' AND p.status NOT IN ('completed', 'cancelled')
+           AND t.id IN (SELECT id FROM tasks WHERE org_id = app_org_id() AND assignee_id = $1
+                        UNION
+                        SELECT task_id FROM time_entries
+                        WHERE org_id = app_org_id() AND user_id = $1 AND entry_date > current_date - 60)
          ORDER BY lower(p.title), p.id, lower(t.title), t.id
-         LIMIT 2000",
+         LIMIT 500",
     )
+    .bind::<SqlUuid, _>(me)
     .load(conn)?;
     let mut groups: Vec<ProjectTasks> = Vec::new();
     for task in rows {
@@ -357,14 +365,6 @@ pub fn open_tasks(conn: &mut PgConnection) -> QueryResult<Vec<ProjectTasks>> {
         }
     }
     Ok(groups)
-}
-
-#[derive(QueryableByName, Debug, Clone)]
-pub struct Choice {
-    #[diesel(sql_type = SqlUuid)]
-    pub id: uuid::Uuid,
-    #[diesel(sql_type = Text)]
-    pub name: String,
 }
 
 /// Staff of the organization (active or banned, not invited; client users log no time), by name.
@@ -377,12 +377,6 @@ pub fn member_choices(conn: &mut PgConnection) -> QueryResult<Vec<Choice>> {
          ORDER BY lower(u.name), u.id",
     )
     .load(conn)
-}
-
-/// Projects of the organization, by title.
-pub fn project_choices(conn: &mut PgConnection) -> QueryResult<Vec<Choice>> {
-    diesel::sql_query("SELECT id, title AS name FROM projects WHERE org_id = app_org_id() ORDER BY lower(title), id")
-        .load(conn)
 }
 
 /// What the task page shows of a task's time.
@@ -425,4 +419,49 @@ pub fn for_task(conn: &mut PgConnection, task: TaskId, me: UserId) -> QueryResul
     let my_timer_elsewhere = !my_timer_running && running_timer(conn, me)?.is_some();
     let today = org_clock(conn)?.today;
     Ok(TaskTime { task_id: task, entries, total_minutes, my_timer_running, my_timer_elsewhere, me, today })
+}
+
+/// Time billed on an invoice within a project, or within a task and its subtasks.
+/// Deleting those would take billed hours out from under their invoice, so it is refused.
+pub fn billed_entries(conn: &mut PgConnection, project: Option<ProjectId>, task: Option<TaskId>) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM time_entries e JOIN tasks t ON t.org_id = e.org_id AND t.id = e.task_id
+         WHERE e.org_id = app_org_id() AND e.invoice_id IS NOT NULL
+           AND ($1::uuid IS NULL OR t.project_id = $1) AND ($2::uuid IS NULL OR t.id = $2 OR t.parent_id = $2)",
+    )
+    .bind::<Nullable<SqlUuid>, _>(project)
+    .bind::<Nullable<SqlUuid>, _>(task)
+    .get_result(conn)?;
+    Ok(count.n)
+}
+
+/// The power of `user`'s role in this organization; None once they have left it.
+pub fn member_power(conn: &mut PgConnection, user: UserId) -> QueryResult<Option<i32>> {
+    #[derive(QueryableByName)]
+    struct Power {
+        #[diesel(sql_type = Integer)]
+        power: i32,
+    }
+    let row: Option<Power> = diesel::sql_query(
+        "SELECT r.power FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+         WHERE m.org_id = app_org_id() AND m.user_id = $1",
+    )
+    .bind::<SqlUuid, _>(user)
+    .get_result(conn)
+    .optional()?;
+    Ok(row.map(|r| r.power))
+}
+
+/// Stops `user`'s timer in this organization, if it runs: called as they leave or are
+/// removed, since a timer nobody can reach would block their timers everywhere.
+pub fn stop_running(conn: &mut PgConnection, user: UserId) -> QueryResult<()> {
+    if let Some(entry) = running_timer(conn, user)? {
+        stop(conn, &entry)?;
+    }
+    Ok(())
 }

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use super::entries::monday_of;
 use super::money;
-use super::queries::{self, Choice, EntryFilter, EntryRow};
+use super::queries::{self, EntryFilter, EntryRow};
 use crate::audit::page::csv_cell;
 use crate::db::ids::{ProjectId, UserId};
 use crate::db::{self};
 use crate::state::AppState;
 use crate::team::Permission;
 use crate::web::auth::OrgContext;
+use crate::web::choices::{self, Choice, Choices};
 use crate::web::layout::Layout;
 use crate::web::{AppError, render};
 
@@ -64,7 +65,7 @@ impl Selection {
         let this_monday = monday_of(today);
         let mut date = |raw: &str, default: NaiveDate, problem: &'static str| match raw.trim() {
             "" => default,
-            raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d").unwrap_or_else(|_| {
+            raw => crate::web::fields::parse_date(raw).unwrap_or_else(|_| {
                 problems.push(problem);
                 default
             }),
@@ -72,9 +73,13 @@ impl Selection {
         let from = date(
             &q.from,
             this_monday - Duration::weeks(DEFAULT_WEEKS - 1),
-            "The start date is not a date (use YYYY-MM-DD).",
+            "The start date must be a real date from 2000 to 2100 (YYYY-MM-DD).",
         );
-        let to = date(&q.to, this_monday + Duration::days(6), "The end date is not a date (use YYYY-MM-DD).");
+        let to = date(
+            &q.to,
+            this_monday + Duration::days(6),
+            "The end date must be a real date from 2000 to 2100 (YYYY-MM-DD).",
+        );
         if from > to {
             problems.push("The start date is after the end date.");
         } else if (to - from).num_days() > MAX_RANGE_DAYS {
@@ -198,7 +203,7 @@ struct SheetPage {
     layout: Layout,
     heading: String,
     members: Vec<Choice>,
-    projects: Vec<Choice>,
+    projects: Choices,
     can_choose_members: bool,
     weeks: Vec<WeekRow>,
     total: WeekRow,
@@ -220,7 +225,7 @@ struct Sheet {
     selection: Selection,
     entries: Vec<EntryRow>,
     members: Vec<Choice>,
-    projects: Vec<Choice>,
+    projects: Choices,
     currency: String,
 }
 
@@ -236,11 +241,11 @@ async fn load(state: &AppState, ctx: &OrgContext, q: SheetQuery) -> Result<Sheet
             return Err(AppError::Forbidden);
         }
         let members = queries::member_choices(conn)?;
-        let projects = queries::project_choices(conn)?;
+        let projects = choices::projects(conn, selection.project.map(|p| p.0), false)?;
         if selection.member.is_some_and(|m| !members.iter().any(|c| c.id == m.0)) {
             selection.problems.push("Choose someone from the list.");
         }
-        if selection.project.is_some_and(|p| !projects.iter().any(|c| c.id == p.0)) {
+        if selection.project.is_some_and(|p| !projects.contains(p.0)) {
             selection.problems.push("Choose a project from the list.");
         }
         let entries =
@@ -264,10 +269,13 @@ pub async fn index(
     let query = query.into_inner();
     let sheet = load(&state, &ctx, query.clone()).await?;
     let s = &sheet.selection;
-    let (weeks, total) = weekly(&sheet.entries, s.from, s.to);
+    // A refused range shows no weeks: only a valid one (at most a year) is laid out.
+    let (weeks, total) = weekly(&sheet.entries, s.from, if s.problems.is_empty() { s.to } else { s.from });
     let heading = match (s.project, s.member) {
-        (Some(p), Some(m)) => format!("{} — {}", name_of(&sheet.projects, p.0), name_of(&sheet.members, m.0)),
-        (Some(p), None) => name_of(&sheet.projects, p.0),
+        (Some(p), Some(m)) => {
+            format!("{} — {}", sheet.projects.name_of(p.0).unwrap_or_default(), name_of(&sheet.members, m.0))
+        }
+        (Some(p), None) => sheet.projects.name_of(p.0).unwrap_or_default().to_string(),
         (None, Some(m)) => name_of(&sheet.members, m.0),
         (None, None) => String::new(),
     };

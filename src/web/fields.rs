@@ -36,16 +36,16 @@ pub fn date(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<
     if raw.is_empty() {
         return None;
     }
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
-        Ok(_) => {
-            errors.add(field, "Choose a date between the years 2000 and 2100.");
-            None
-        }
-        Err(_) => {
-            errors.add(field, "Enter a real date, like 2026-03-31.");
-            None
-        }
+    parse_date(raw).map_err(|message| errors.add(field, message)).ok()
+}
+
+/// A YYYY-MM-DD date in the years 2000 to 2100. chrono alone reads "-262000-01-01" or
+/// "+99999-12-31", which no page needs and which make ranges of millions of weeks.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {
+    match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Ok(d),
+        Ok(_) => Err("Choose a date between the years 2000 and 2100."),
+        Err(_) => Err("Enter a real date, like 2026-03-31."),
     }
 }
 

@@ -302,7 +302,9 @@ async fn a_member_logs_time_and_stops_the_timer_without_javascript() {
             "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio'),
                   p AS (INSERT INTO projects (id, org_id, title, hourly_rate)
                         SELECT gen_random_uuid(), id, 'Website relaunch', 95 FROM org RETURNING id, org_id)
-             INSERT INTO tasks (id, org_id, project_id, title) SELECT gen_random_uuid(), org_id, id, 'Homepage design' FROM p
+             INSERT INTO tasks (id, org_id, project_id, title, assignee_id)
+             SELECT gen_random_uuid(), p.org_id, p.id, 'Homepage design', u.id
+             FROM p, users u WHERE u.email = 'member@northwind.example'
              RETURNING id",
         ),
         &mut app.conn(),

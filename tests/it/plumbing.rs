@@ -42,6 +42,9 @@ async fn pages_carry_the_security_headers() {
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "same-origin");
     assert_eq!(h("x-request-id").len(), 36, "a request id to match the logs");
+    let timing = h("server-timing");
+    let ms: f64 = timing.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).expect(&timing);
+    assert!(ms >= 0.0, "the server time of the request, for dev tools and benchmarks");
     assert!(page.headers.get("access-control-allow-origin").is_none(), "no CORS");
     let cookie = h("set-cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");

@@ -160,3 +160,44 @@ async fn without_a_tenant_context_the_tenant_role_sees_nothing() {
     });
     assert!(sessions.is_err());
 }
+
+#[tokio::test]
+async fn notifications_are_read_only_by_their_recipient() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    let (org, owner) = org_of(&mut conn, OWNER);
+    let (_, member) = org_of(&mut conn, MEMBER);
+    let as_owner = Tenant { org_id: org, user_id: owner, client_id: None };
+    let as_member = Tenant { org_id: org, user_id: member, client_id: None };
+    // The owner may notify a colleague (a mention)...
+    in_tenant(&mut conn, as_owner, |c| {
+        diesel::sql_query(format!(
+            "INSERT INTO notifications (id, org_id, user_id, actor_id, kind, title, link)
+             VALUES (gen_random_uuid(), '{org}', '{member}', '{owner}', 'mention', 'You were mentioned', '/tasks')"
+        ))
+        .execute(c)
+    })
+    .unwrap();
+    // ...but neither reads, marks nor deletes it; the recipient does.
+    in_tenant(&mut conn, as_owner, |c| {
+        assert_eq!(count(c, "SELECT count(*) AS n FROM notifications"), 0);
+        assert_eq!(diesel::sql_query("UPDATE notifications SET read_at = now()").execute(c)?, 0);
+        assert_eq!(diesel::sql_query("DELETE FROM notifications").execute(c)?, 0);
+        Ok(())
+    })
+    .unwrap();
+    in_tenant(&mut conn, as_member, |c| {
+        assert_eq!(count(c, "SELECT count(*) AS n FROM notifications"), 1);
+        Ok(())
+    })
+    .unwrap();
+    // A link must stay on this site.
+    let offsite = in_tenant(&mut conn, as_owner, |c| {
+        diesel::sql_query(format!(
+            "INSERT INTO notifications (id, org_id, user_id, actor_id, kind, title, link)
+             VALUES (gen_random_uuid(), '{org}', '{member}', '{owner}', 'mention', 'x', '//evil.example/')"
+        ))
+        .execute(c)
+    });
+    assert!(offsite.unwrap_err().to_string().contains("notifications_link_check"));
+}

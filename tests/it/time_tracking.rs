@@ -257,7 +257,7 @@ async fn weekly_totals_add_up_across_two_iso_weeks() {
     // Nonsense in the filter is explained, not guessed.
     let bad = mia.get("/timesheets?from=2026-02-30").await;
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("The start date is not a date"));
+    assert!(bad.body.contains("The start date must be a real date"));
 }
 
 #[tokio::test]
@@ -404,4 +404,50 @@ async fn hourly_rates_are_checked_audited_and_follow_the_power_rule() {
     // The Owner sets their own.
     assert_eq!(app.owner().await.post_form(&owner_path, &[("hourly_rate", "150")]).await.status, 303);
     assert_eq!(app.count("memberships WHERE hourly_rate = 150"), 1);
+}
+
+#[tokio::test]
+async fn dates_far_outside_any_calendar_are_refused_without_laying_out_weeks() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    // chrono reads these years; no page should lay out millions of weeks for them.
+    let res = owner.get("/timesheets?from=-262000-01-01&to=9999-12-31").await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("a real date from 2000 to 2100"), "the problem is named");
+    assert!(res.body.len() < 200_000, "no week rows for a refused range ({} bytes)", res.body.len());
+    let res = owner.get("/timesheets?from=2026-01-01&to=%2B99999-12-31").await;
+    assert_eq!(res.status, 400);
+    let res = owner.get("/time?week=%2B99999-01-01").await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("could not be read"));
+    let res = owner.get("/tasks?due_before=0001-01-01").await;
+    assert!(res.status < 500 && res.body.contains("between the years 2000 and 2100"), "{}", res.status);
+}
+
+#[tokio::test]
+async fn a_member_manager_changes_only_the_time_of_people_ranked_below_them() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let task = northwind_task(&app, None, "Logo");
+    log(&owner, &task, &days_ago(1), "30", "the owner's", true).await;
+    let entry = text(&app, "SELECT id::text FROM time_entries");
+    // The admin manages members, but the owner ranks above them.
+    let admin = app.admin().await;
+    assert_eq!(admin.get(&format!("/time/{entry}/edit")).await.status, 403);
+    assert_eq!(admin.post_form(&format!("/time/{entry}/delete"), &[]).await.status, 403);
+    assert_eq!(app.count("time_entries"), 1);
+}
+
+#[tokio::test]
+async fn a_removed_members_running_timer_is_stopped_so_it_cannot_block_them_elsewhere() {
+    let app = TestApp::spawn().await;
+    let mia = app.member().await;
+    let task = northwind_task(&app, None, "Logo");
+    assert_eq!(mia.post_form(&format!("/tasks/{task}/timer/start"), &[]).await.status, 303);
+    assert_eq!(app.count("time_entries WHERE minutes IS NULL"), 1);
+    let membership = membership_of(&app, MEMBER);
+    let res = app.owner().await.post_form(&format!("/members/{membership}/remove"), &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.count("time_entries WHERE minutes IS NULL"), 0, "the timer stopped");
+    assert_eq!(app.count("time_entries WHERE minutes >= 1"), 1, "its time is kept");
 }

@@ -464,3 +464,60 @@ async fn a_client_in_use_by_a_portal_user_is_not_deleted_and_others_are() {
     assert_eq!(member.get("/clients").await.status, 200);
     assert_eq!(member.post_form("/clients", &[("name", "Nope")]).await.status, 403);
 }
+
+#[tokio::test]
+async fn tasks_and_projects_with_billed_time_are_not_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let task = one(&app, "SELECT id FROM tasks WHERE title = 'Visual design of the shop'");
+    let project = one(&app, &format!("SELECT project_id AS id FROM tasks WHERE id = '{task}'"));
+    execute(
+        &app,
+        &format!(
+            "INSERT INTO time_entries (id, org_id, task_id, user_id, entry_date, minutes, invoice_id)
+             SELECT gen_random_uuid(), t.org_id, t.id, u.id, current_date, 60, gen_random_uuid()
+             FROM tasks t, users u WHERE t.id = '{task}' AND u.email = '{OWNER}'"
+        ),
+    );
+    let res = owner.post_form(&format!("/tasks/{task}/delete"), &[]).await;
+    assert_eq!(res.location(), Some(format!("/tasks/{task}").as_str()));
+    assert!(owner.get(&format!("/tasks/{task}")).await.body.contains("some of its time is billed on an invoice"));
+    let res = owner.post_form(&format!("/projects/{project}/delete"), &[]).await;
+    assert_eq!(res.location(), Some(format!("/projects/{project}").as_str()));
+    assert!(owner.get(&format!("/projects/{project}")).await.body.contains("some of its time is billed"));
+    assert_eq!(app.count(&format!("tasks WHERE id = '{task}'")), 1);
+    assert_eq!(app.count("time_entries"), 1);
+    assert_eq!(app.count("audit_logs WHERE action IN ('task.deleted', 'project.deleted')"), 0);
+}
+
+#[tokio::test]
+async fn selects_of_clients_and_projects_stay_small_and_keep_the_chosen_one() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    // 300 clients: an old one first, then newer ones (ids are time ordered).
+    execute(
+        &app,
+        "INSERT INTO clients (id, org_id, name)
+         SELECT gen_random_uuid(), o.id, 'Ancient Client' FROM organizations o WHERE o.name = 'Northwind Studio'",
+    );
+    let ancient = one(&app, "SELECT id FROM clients WHERE name = 'Ancient Client'");
+    execute(
+        &app,
+        "INSERT INTO clients (id, org_id, name)
+         SELECT ('ffffffff-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid, o.id, 'Recent ' || n
+         FROM organizations o, generate_series(1, 300) n WHERE o.name = 'Northwind Studio'",
+    );
+    let form = owner.get("/projects/new").await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.body.matches(">Recent ").count(), 200, "the newest 200, no more");
+    assert!(form.body.contains(">Recent 300<") && !form.body.contains(">Recent 100<"));
+    assert!(!form.body.contains("Ancient Client"));
+    assert!(form.body.contains("start the project from that client's page"));
+    // Started from the old client's page, it is there and chosen.
+    let form = owner.get(&format!("/projects/new?client_id={ancient}")).await;
+    assert!(form.body.contains(&format!("<option value=\"{ancient}\" selected>Ancient Client</option>")));
+    // The projects filter lists it too when it is the filter.
+    let list = owner.get(&format!("/projects?client_id={ancient}")).await;
+    assert!(list.body.contains(&format!("<option value=\"{ancient}\" selected>Ancient Client</option>")));
+    assert!(list.body.contains("open that client from"));
+}

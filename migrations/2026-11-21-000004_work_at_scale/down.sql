@@ -1,0 +1,18 @@
+ALTER TABLE notifications DROP CONSTRAINT notifications_link_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_link_check CHECK (link ~ '^/');
+DROP POLICY notifications_create ON notifications;
+DROP POLICY notifications_own ON notifications;
+DROP POLICY notifications_own_update ON notifications;
+DROP POLICY notifications_own_delete ON notifications;
+CREATE POLICY tenant_isolation ON notifications USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
+GRANT UPDATE ON files TO clienthub_tenant;
+ALTER FUNCTION files_track_storage() SET search_path = public;
+DROP FUNCTION projects_matching(tsquery);
+DROP FUNCTION clients_matching(tsquery);
+DROP INDEX clients_name_idx;
+DROP INDEX clients_company_idx;
+DROP INDEX clients_email_idx;
+ALTER TABLE clients DROP COLUMN name_key, DROP COLUMN company_key, DROP COLUMN email_key;
+CREATE INDEX clients_name_idx ON clients (org_id, lower(name), id);
+CREATE INDEX clients_company_idx ON clients (org_id, lower(company), id);
+CREATE INDEX clients_email_idx ON clients (org_id, lower(email), id);
