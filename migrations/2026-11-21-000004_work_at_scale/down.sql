@@ -1,3 +1,4 @@
+DROP INDEX tasks_status_idx;
 ALTER TABLE notifications DROP CONSTRAINT notifications_link_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_link_check CHECK (link ~ '^/');
 DROP POLICY notifications_create ON notifications;

@@ -18,16 +18,20 @@ CREATE INDEX clients_name_idx ON clients (org_id, name_key, id);
 CREATE INDEX clients_company_idx ON clients (org_id, company_key, id);
 CREATE INDEX clients_email_idx ON clients (org_id, email_key, id);
 
--- Ids of the current organization's clients (projects) whose text matches `query`.
--- SECURITY DEFINER bypasses row-level security, so the organization filter is here.
-CREATE FUNCTION clients_matching(query tsquery) RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
-$$ SELECT id FROM clients WHERE org_id = app_org_id() AND search @@ query $$;
-CREATE FUNCTION projects_matching(query tsquery) RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
-$$ SELECT id FROM projects WHERE org_id = app_org_id() AND search @@ query $$;
+-- The current organization's clients (projects) whose text matches `query`, found
+-- through the GIN index. SECURITY DEFINER bypasses row-level security, so the
+-- organization filter is here; the rows returned are the caller's organization's only.
+CREATE FUNCTION clients_matching(query tsquery) RETURNS SETOF clients
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 100 AS
+$$ SELECT * FROM clients WHERE org_id = app_org_id() AND search @@ query $$;
+CREATE FUNCTION projects_matching(query tsquery) RETURNS SETOF projects
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 100 AS
+$$ SELECT * FROM projects WHERE org_id = app_org_id() AND search @@ query $$;
 REVOKE ALL ON FUNCTION clients_matching(tsquery), projects_matching(tsquery) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clients_matching(tsquery), projects_matching(tsquery) TO clienthub_tenant;
+
+-- The task list filtered by status, newest first.
+CREATE INDEX tasks_status_idx ON tasks (org_id, status, id DESC);
 
 -- Review: the storage trigger resolves names in public only; files are never updated
 -- in place (a new upload is a new row), so the tenant role loses UPDATE on them.

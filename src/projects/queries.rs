@@ -73,6 +73,12 @@ const SELECT: &str = "SELECT p.id, p.title, p.description, p.client_id, c.name A
           WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.parent_id IS NULL AND t.status = 'done') AS done
      FROM projects p LEFT JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id";
 
+/// The same from the projects matching a search ($1), read through the GIN index by a
+/// function that returns only this organization's rows (see the migration work_at_scale).
+fn select_matching() -> String {
+    SELECT.replacen("FROM projects p", "FROM projects_matching(to_tsquery('simple', $1)) p", 1)
+}
+
 pub fn find(conn: &mut PgConnection, id: ProjectId) -> Result<Project, AppError> {
     diesel::sql_query(format!("{SELECT} WHERE p.id = $1"))
         .bind::<SqlUuid, _>(id)
@@ -118,10 +124,10 @@ pub fn list(conn: &mut PgConnection, filter: &ProjectFilter) -> QueryResult<(Vec
     // Only the filters in use become conditions (the others compare a parameter with
     // itself), so each is planned as an index condition rather than an OR.
     let when = |on: bool, condition: &'static str, unused: &'static str| if on { condition } else { unused };
+    let select = if search.is_some() { select_matching() } else { SELECT.to_string() };
     let sql = format!(
-        "{SELECT} WHERE p.org_id = app_org_id() AND {} AND {} AND {} AND {}
+        "{select} WHERE p.org_id = app_org_id() AND $1 = $1 AND {} AND {} AND {}
          ORDER BY p.id DESC LIMIT {}",
-        when(search.is_some(), "p.id IN (SELECT projects_matching(to_tsquery('simple', $1)))", "$1 = $1"),
         when(status.is_some(), "p.status = $2", "$2 = $2"),
         when(client.is_some(), "p.client_id = $3", "$3::uuid IS NULL"),
         when(before.is_some(), "p.id < $4", "$4::uuid IS NULL"),
