@@ -36,30 +36,34 @@ impl Choices {
 
 /// The organization's clients.
 pub fn clients(conn: &mut PgConnection, selected: Option<uuid::Uuid>) -> QueryResult<Choices> {
-    load(conn, "SELECT id, name FROM clients WHERE org_id = app_org_id()", selected)
+    let all = "SELECT id, name FROM clients WHERE org_id = app_org_id()";
+    load(conn, all, all, selected)
 }
 
 /// The organization's projects; `open_only` leaves out completed and cancelled ones
 /// (the one selected stays, so an edit form keeps its value).
 pub fn projects(conn: &mut PgConnection, selected: Option<uuid::Uuid>, open_only: bool) -> QueryResult<Choices> {
-    let source = if open_only {
-        "SELECT id, title AS name FROM projects
-         WHERE org_id = app_org_id() AND status NOT IN ('completed', 'cancelled')"
-    } else {
-        "SELECT id, title AS name FROM projects WHERE org_id = app_org_id()"
-    };
-    load(conn, source, selected)
+    let all = "SELECT id, title AS name FROM projects WHERE org_id = app_org_id()";
+    let open = "SELECT id, title AS name FROM projects
+                WHERE org_id = app_org_id() AND status NOT IN ('completed', 'cancelled')";
+    load(conn, if open_only { open } else { all }, all, selected)
 }
 
-/// `source` selects `id` and `name` (a constant, never user text); ids are UUIDv7, so
-/// `id DESC` is newest first and uses the (org_id, id) index.
-fn load(conn: &mut PgConnection, source: &'static str, selected: Option<uuid::Uuid>) -> QueryResult<Choices> {
+/// `listed` selects the `id` and `name` of the records to offer, `all` of any record
+/// the selected one may be (constants, never user text). Ids are UUIDv7, so `id DESC`
+/// is newest first and uses the (org_id, id) index.
+fn load(
+    conn: &mut PgConnection,
+    listed: &'static str,
+    all: &'static str,
+    selected: Option<uuid::Uuid>,
+) -> QueryResult<Choices> {
     let mut items: Vec<Choice> =
-        diesel::sql_query(format!("{source} ORDER BY id DESC LIMIT {}", LIMIT + 1)).load(conn)?;
+        diesel::sql_query(format!("{listed} ORDER BY id DESC LIMIT {}", LIMIT + 1)).load(conn)?;
     let more = items.len() > LIMIT;
     items.truncate(LIMIT);
     if let Some(id) = selected.filter(|id| !items.iter().any(|c| c.id == *id)) {
-        let chosen: Option<Choice> = diesel::sql_query(format!("SELECT id, name FROM ({source}) s WHERE id = $1"))
+        let chosen: Option<Choice> = diesel::sql_query(format!("SELECT id, name FROM ({all}) s WHERE id = $1"))
             .bind::<SqlUuid, _>(id)
             .get_result(conn)
             .optional()?;
