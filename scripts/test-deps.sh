@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what `make test` needs is on this machine: PostgreSQL listening on
-# 127.0.0.1:5432, libpq headers, Chromium and chromedriver. Installs missing
+# 127.0.0.1:5432, libpq headers, Chromium and chromedriver, poppler-utils. Installs missing
 # Debian packages when run as root; starts PostgreSQL if it is installed but stopped.
 set -euo pipefail
 
@@ -22,6 +22,8 @@ missing=()
 dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# pdftotext reads the PDFs back in tests; pdftoppm turns them into pictures to look at.
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

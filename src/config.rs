@@ -17,6 +17,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub demo: DemoSettings,
     pub files: FileSettings,
+    pub portal: PortalSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +98,12 @@ impl std::fmt::Debug for MailSettings {
             .field("from", &self.from)
             .finish()
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PortalSettings {
+    /// How long an emailed document link signs its client in.
+    pub link_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

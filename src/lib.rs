@@ -12,6 +12,7 @@ pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod mail;
+pub mod money;
 pub mod notifications;
 pub mod orgs;
 pub mod projects;

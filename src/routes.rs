@@ -5,7 +5,7 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, clients, dashboard, files, health, orgs, projects, tasks, team, time_tracking};
+use crate::{audit, auth, clients, dashboard, files, health, money, orgs, projects, tasks, team, time_tracking};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tasks::routes(cfg);
     files::routes(cfg);
     time_tracking::routes(cfg);
+    money::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -34,6 +35,7 @@ pub fn all() -> Vec<RouteEntry> {
         tasks::ROUTES,
         files::ROUTES,
         time_tracking::ROUTES,
+        money::ROUTES,
     ]
     .concat()
 }

@@ -76,4 +76,10 @@ id_type!(
     MessageId,
     FileId,
     NotificationId,
+    TaxId,
+    InvoiceId,
+    QuotationId,
+    ItemId,
+    PaymentId,
+    PortalTokenId,
 );

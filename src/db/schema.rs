@@ -338,6 +338,143 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    taxes (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        rate -> Numeric,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    document_counters (org_id, kind, year) {
+        org_id -> Uuid,
+        kind -> Text,
+        year -> Int4,
+        last_number -> Int4,
+    }
+}
+
+diesel::table! {
+    quotations (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        client_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        number -> Nullable<Text>,
+        status -> Text,
+        issue_date -> Date,
+        valid_until -> Date,
+        currency -> Text,
+        notes -> Text,
+        terms -> Text,
+        subtotal -> Numeric,
+        tax_total -> Numeric,
+        total -> Numeric,
+        issued_at -> Nullable<Timestamptz>,
+        sent_at -> Nullable<Timestamptz>,
+        sent_by -> Nullable<Uuid>,
+        responded_at -> Nullable<Timestamptz>,
+        decline_reason -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        client_id -> Uuid,
+        project_id -> Nullable<Uuid>,
+        number -> Nullable<Text>,
+        status -> Text,
+        issue_date -> Date,
+        due_date -> Date,
+        currency -> Text,
+        notes -> Text,
+        terms -> Text,
+        subtotal -> Numeric,
+        tax_total -> Numeric,
+        total -> Numeric,
+        amount_paid -> Numeric,
+        quotation_id -> Nullable<Uuid>,
+        issued_at -> Nullable<Timestamptz>,
+        sent_at -> Nullable<Timestamptz>,
+        sent_by -> Nullable<Uuid>,
+        voided_at -> Nullable<Timestamptz>,
+        void_reason -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invoice_items (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        invoice_id -> Uuid,
+        position -> Int4,
+        description -> Text,
+        quantity -> Numeric,
+        unit_price -> Numeric,
+        amount -> Numeric,
+        tax_id -> Nullable<Uuid>,
+        tax_name -> Nullable<Text>,
+        tax_rate -> Nullable<Numeric>,
+    }
+}
+
+diesel::table! {
+    quotation_items (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        quotation_id -> Uuid,
+        position -> Int4,
+        description -> Text,
+        quantity -> Numeric,
+        unit_price -> Numeric,
+        amount -> Numeric,
+        tax_id -> Nullable<Uuid>,
+        tax_name -> Nullable<Text>,
+        tax_rate -> Nullable<Numeric>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        invoice_id -> Uuid,
+        paid_on -> Date,
+        amount -> Numeric,
+        method -> Text,
+        note -> Text,
+        recorded_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    portal_tokens (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        client_id -> Uuid,
+        purpose -> Text,
+        document_id -> Nullable<Uuid>,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(audit_logs -> organizations (org_id));
 diesel::joinable!(audit_logs -> users (actor_id));
 diesel::joinable!(memberships -> organizations (org_id));
@@ -360,6 +497,11 @@ diesel::joinable!(project_messages -> projects (project_id));
 diesel::joinable!(files -> projects (project_id));
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
+diesel::joinable!(invoices -> clients (client_id));
+diesel::joinable!(quotations -> clients (client_id));
+diesel::joinable!(invoice_items -> invoices (invoice_id));
+diesel::joinable!(quotation_items -> quotations (quotation_id));
+diesel::joinable!(payments -> invoices (invoice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_logs,
@@ -383,4 +525,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     user_tokens,
     users,
+    taxes,
+    document_counters,
+    invoices,
+    invoice_items,
+    quotations,
+    quotation_items,
+    payments,
+    portal_tokens,
 );

@@ -99,7 +99,7 @@ pub fn fail(conn: &mut PgConnection, job: &Job, error: &str) -> QueryResult<()> 
     if job.attempts >= job.max_attempts {
         // A dead job keeps what identifies it (kind, recipient, subject), not bodies with links.
         diesel::sql_query(
-            "UPDATE jobs SET status = 'dead', last_error = $2, finished_at = now(), payload = payload - 'text' - 'html'
+            "UPDATE jobs SET status = 'dead', last_error = $2, finished_at = now(), payload = payload - 'text' - 'html' - 'attachments'
              WHERE id = $1",
         )
         .bind::<SqlUuid, _>(job.id)

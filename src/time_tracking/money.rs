@@ -17,25 +17,7 @@ pub fn hours(minutes: i64) -> String {
     format!("{h:.2}")
 }
 
-/// An amount with its two decimals ("225.00").
-pub fn money(value: Decimal) -> String {
-    format!("{value:.2}")
-}
-
-/// An amount for reading, with thousands grouped and its currency ("12,500.00 EUR").
-pub fn with_currency(value: Decimal, currency: &str) -> String {
-    let plain = money(value.abs());
-    let (whole, cents) = plain.split_once('.').unwrap_or((&plain, "00"));
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
-    format!("{sign}{grouped}.{cents} {currency}")
-}
+pub use crate::money::amounts::{money, with_currency};
 
 /// A rate typed into a form: empty (no rate), or a non-negative number with at most two
 /// decimals that fits the database column (numeric(10, 2)).
@@ -76,15 +58,6 @@ mod tests {
         assert_eq!(amount(1, d("0.29")), d("0.00")); // 0.00483…
         assert_eq!(amount(45, d("85.50")), d("64.13")); // 64.125
         assert_eq!(money(amount(60, d("80"))), "80.00");
-    }
-
-    #[test]
-    fn amounts_for_reading_group_thousands_and_name_the_currency() {
-        assert_eq!(with_currency(d("12500"), "EUR"), "12,500.00 EUR");
-        assert_eq!(with_currency(d("999.5"), "USD"), "999.50 USD");
-        assert_eq!(with_currency(d("1234567.891"), "GBP"), "1,234,567.89 GBP");
-        assert_eq!(with_currency(d("-1000"), "EUR"), "-1,000.00 EUR");
-        assert_eq!(with_currency(d("0"), "EUR"), "0.00 EUR");
     }
 
     #[test]

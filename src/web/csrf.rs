@@ -23,9 +23,9 @@ use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-/// The most a form body may be before the token is even looked for. Larger forms
-/// (e.g. a long invoice) send the token in the header instead.
-const MAX_BODY: usize = 256 * 1024;
+/// The most a form body may be before the token is even looked for: the largest form
+/// a route accepts (without JavaScript, a long invoice posts its token in the body).
+const MAX_BODY: usize = crate::web::form::LARGEST_FORM_BYTES;
 
 pub fn cookie_name(https: bool) -> &'static str {
     if https { "__Host-csrf" } else { "csrf" }

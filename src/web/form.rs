@@ -16,7 +16,12 @@ use serde::de::DeserializeOwned;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
-pub struct Form<T>(pub T);
+/// The largest form any route accepts (a document editor with hundreds of lines); the
+/// CSRF check reads up to this much to find the token.
+pub const LARGEST_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+/// `MAX` overrides the settings' body limit (in bytes) for one route's form; 0 keeps it.
+pub struct Form<T, const MAX: usize = 0>(pub T);
 
 /// Messages keyed by field name, shown next to each field.
 #[derive(Debug, Default, Clone)]
@@ -36,13 +41,9 @@ impl FieldErrors {
     }
 }
 
-/// A route that accepts larger forms (an invoice with many lines) sets this as app data.
-#[derive(Clone, Copy)]
-pub struct FormLimit(pub usize);
-
-fn limit_for(req: &HttpRequest) -> usize {
-    if let Some(limit) = req.app_data::<FormLimit>() {
-        return limit.0;
+fn limit_for(req: &HttpRequest, max: usize) -> usize {
+    if max > 0 {
+        return max;
     }
     req.app_data::<web::Data<AppState>>().map(|s| s.settings.security.max_form_bytes).unwrap_or(10 * 1024)
 }
@@ -61,12 +62,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         .map_err(|_| AppError::BadRequest("The form could not be read. Please reload the page and try again.".into()))
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+impl<T: DeserializeOwned + 'static, const MAX: usize> FromRequest for Form<T, MAX> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = limit_for(req);
+        let limit = limit_for(req, MAX);
         let content_type_ok = req
             .headers()
             .get(header::CONTENT_TYPE)

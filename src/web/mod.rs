@@ -30,3 +30,27 @@ pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> Result<H
     let body = template.render().map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a template: {e}")))?;
     Ok(HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(body))
 }
+
+/// A value a template passes to a view method: askama hands over loop variables and
+/// fields as `T`, `&T` or `&&T`; methods taking `impl Arg<T>` accept all three.
+pub trait Arg<T> {
+    fn value(self) -> T;
+}
+
+impl<T: Copy> Arg<T> for T {
+    fn value(self) -> T {
+        self
+    }
+}
+
+impl<T: Copy> Arg<T> for &T {
+    fn value(self) -> T {
+        *self
+    }
+}
+
+impl<T: Copy> Arg<T> for &&T {
+    fn value(self) -> T {
+        **self
+    }
+}

@@ -17,6 +17,7 @@ fn email(to: &str, subject: &str) -> OutgoingEmail {
         subject: subject.into(),
         text: "Hello".into(),
         html: "<p>Hello</p>".into(),
+        attachments: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ mod browser;
 mod files;
 mod isolation;
 mod jobs;
+mod money;
 mod orgs;
 mod plumbing;
 mod profile;

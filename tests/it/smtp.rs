@@ -44,6 +44,17 @@ impl Received {
         Some(text[start..end].to_string())
     }
 
+    /// The bytes of the attached file named `filename` (base64 in the message).
+    pub fn attachment(&self, filename: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let start = self.raw.find(&format!("filename=\"{filename}\""))?;
+        let rest = &self.raw[start..];
+        let body = rest.find("\r\n\r\n")? + 4;
+        let end = rest[body..].find("\r\n--").map(|e| body + e).unwrap_or(rest.len());
+        let encoded: String = rest[body..end].chars().filter(|c| !c.is_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD.decode(encoded).ok()
+    }
+
     pub fn subject(&self) -> String {
         self.raw.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or("").to_string()
     }

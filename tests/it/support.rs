@@ -299,6 +299,14 @@ impl Client {
         Self::page(self.http.get(self.url(path)).send().await.unwrap()).await
     }
 
+    /// A response's status, headers and raw bytes (a PDF, a CSV).
+    pub async fn get_bytes(&self, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let res = self.http.get(self.url(path)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        (status, headers, res.bytes().await.unwrap_or_default().to_vec())
+    }
+
     /// The CSRF token: the one in the page's meta tag (a public page mints it).
     pub async fn csrf(&self) -> String {
         let page = self.get("/login").await;

@@ -1,0 +1,12 @@
+DROP TABLE portal_tokens;
+ALTER TABLE time_entries DROP CONSTRAINT time_entries_org_id_invoice_id_fkey;
+DROP INDEX time_entries_invoice_idx;
+DROP TABLE payments;
+DROP TABLE quotation_items;
+DROP TABLE invoice_items;
+DROP TABLE invoices;
+DROP TABLE quotations;
+DROP FUNCTION document_items_of_drafts_only();
+DROP FUNCTION documents_issued_are_frozen();
+DROP TABLE document_counters;
+DROP TABLE taxes;

@@ -1,0 +1,153 @@
+//! Sending a document to its client: a draft is issued first; the email (plain and
+//! HTML) carries the PDF and a link with a single-purpose token that the portal
+//! redeems (only its SHA-256 is stored); it goes through the job queue in the same
+//! transaction, so an SMTP outage delays it and loses nothing.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid};
+
+use super::amounts;
+use super::document::{self, DocKind, Document};
+use super::pages::{audit_document, issue_draft, parse_id};
+use crate::auth::tokens::{hash_token, random_token};
+use crate::db;
+use crate::db::ids::PortalTokenId;
+use crate::mail::{self, Attachment, Brand, Letter};
+use crate::state::AppState;
+use crate::web::AppError;
+use crate::web::auth::OrgContext;
+use crate::web::flash::{Flash, redirect_with};
+use crate::web::request_meta::RequestMeta;
+
+/// Stores a new portal link for `doc` and returns its token (shown once, in the email).
+fn mint_link(
+    conn: &mut PgConnection,
+    kind: DocKind,
+    doc: &Document,
+    days: i64,
+    by: crate::db::ids::UserId,
+) -> QueryResult<String> {
+    let token = random_token();
+    diesel::sql_query(
+        "INSERT INTO portal_tokens (id, org_id, client_id, purpose, document_id, token_hash, expires_at, created_by)
+         VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7)",
+    )
+    .bind::<SqlUuid, _>(PortalTokenId::new())
+    .bind::<SqlUuid, _>(doc.client_id)
+    .bind::<Text, _>(kind.key())
+    .bind::<SqlUuid, _>(doc.id)
+    .bind::<Bytea, _>(hash_token(&token))
+    .bind::<Timestamptz, _>(chrono::Utc::now() + chrono::Duration::days(days))
+    .bind::<SqlUuid, _>(by)
+    .execute(conn)?;
+    Ok(token)
+}
+
+/// The message: what the document is, what it asks, and the button to open it.
+pub fn letter(kind: DocKind, doc: &Document, org_name: &str, brand_color: &str, link: &str, days: i64) -> Letter {
+    let number = doc.label();
+    let total = amounts::with_currency(doc.total, &doc.currency);
+    let end = doc.end_date.format("%-d %B %Y");
+    let paragraphs = match kind {
+        DocKind::Invoice if doc.amount_paid.is_zero() => vec![
+            format!("{org_name} has sent you invoice {number} for {total}."),
+            format!("It is due on {end}. The invoice is attached as a PDF."),
+        ],
+        DocKind::Invoice => vec![
+            format!("{org_name} has sent you invoice {number} for {total}."),
+            format!(
+                "{} has been paid; {} remains due on {end}. The invoice is attached as a PDF.",
+                amounts::with_currency(doc.amount_paid, &doc.currency),
+                amounts::with_currency(doc.balance(), &doc.currency)
+            ),
+        ],
+        DocKind::Quotation => vec![
+            format!("{org_name} has sent you quotation {number} for {total}."),
+            format!(
+                "It is valid until {end}. You can accept or decline it online; the quotation is attached as a PDF."
+            ),
+        ],
+    };
+    Letter {
+        brand: Brand::org(org_name, brand_color),
+        subject: format!("{} {number} from {org_name}", kind.title()),
+        greeting: format!("Hello {},", doc.client_name),
+        paragraphs,
+        action: Some((format!("View {} {number}", kind.key()), link.to_string())),
+        fine_print: vec![format!(
+            "The link is for you alone and works for {days} days. Ask {org_name} for a new one at any time."
+        )],
+    }
+}
+
+/// POST /invoices/{id}/send, /quotations/{id}/send
+pub async fn send(
+    kind: DocKind,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: OrgContext,
+    meta: RequestMeta,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    let tenant = ctx.tenant();
+    let app_url = state.settings.app_url().to_string();
+    let days = state.settings.portal.link_days;
+    let (org_name, brand_color) = (ctx.org_name.clone(), ctx.brand_color.clone());
+    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
+        let status = document::lock_status(conn, kind, id)?;
+        let doc = document::find(conn, kind, id)?;
+        if doc.client_email.is_empty() {
+            return Ok(Err(format!(
+                "{} has no email address. Add one on the client's page, then send again.",
+                doc.client_name
+            )));
+        }
+        match (kind, status.as_str()) {
+            (DocKind::Invoice, "void") => return Ok(Err("A void invoice is not sent.".into())),
+            (DocKind::Quotation, "accepted" | "declined") => {
+                return Ok(Err(format!("This quotation has been {status} already.")));
+            }
+            (_, "draft") => {
+                if let Err(refusal) = issue_draft(conn, &meta, &tenant, kind, id)? {
+                    return Ok(Err(refusal));
+                }
+            }
+            _ => {}
+        }
+        let doc = document::find(conn, kind, id)?;
+        let (pdf, file_name) = super::pdf::render_document(conn, kind, id)?;
+        let token = mint_link(conn, kind, &doc, days, tenant.user_id)?;
+        let link = format!("{app_url}/p/{token}");
+        let mut email = letter(kind, &doc, &org_name, &brand_color, &link, days)
+            .render(&doc.client_email)
+            .map_err(AppError::Internal)?;
+        email.attachments.push(Attachment::new(&file_name, "application/pdf", &pdf));
+        mail::enqueue(conn, Some(tenant.org_id), &email)?;
+        diesel::sql_query(format!(
+            "UPDATE {} SET sent_at = now(), sent_by = $2, updated_at = now() WHERE id = $1",
+            kind.table()
+        ))
+        .bind::<SqlUuid, _>(id)
+        .bind::<SqlUuid, _>(tenant.user_id)
+        .execute(conn)?;
+        audit_document(
+            conn,
+            &meta,
+            &tenant,
+            kind,
+            "sent",
+            id,
+            serde_json::json!({ "number": doc.number, "to": doc.client_email }),
+        )?;
+        Ok(Ok(format!("{} {} is on its way to {}.", kind.title(), doc.label(), doc.client_email)))
+    })
+    .await?;
+    let location = format!("{}/{id}", kind.base_path());
+    Ok(match outcome {
+        Ok(message) => redirect_with(&req, &location, Flash::success(message)),
+        Err(refusal) => redirect_with(&req, &location, Flash::error(refusal)),
+    })
+}
