@@ -119,6 +119,131 @@ Milano', '', '');
     ))
 }
 
+/// Taxes, invoices and quotations in every state, made by the same code the pages use
+/// (so numbers and totals follow the rules): for `make run` and `seed-demo`; tests make
+/// their own.
+pub fn seed_documents(conn: &mut PgConnection) -> anyhow::Result<()> {
+    use crate::db::ids::{ClientId, OrgId, UserId};
+    use crate::db::tenant::{Tenant, transaction};
+    use crate::money::amounts::line_amount;
+    use crate::money::document::{self, DocKind, DraftHeader, Item};
+    use rust_decimal::Decimal;
+
+    #[derive(QueryableByName)]
+    struct Owner {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        org_id: OrgId,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: UserId,
+    }
+    let owner: Owner = diesel::sql_query(
+        "SELECT m.org_id, m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE u.email = 'owner@northwind.example'",
+    )
+    .get_result(conn)?;
+    let tenant = Tenant { org_id: owner.org_id, user_id: owner.user_id, client_id: None };
+    let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    transaction(conn, &tenant, |conn| -> anyhow::Result<()> {
+        let vat = crate::db::ids::TaxId::new();
+        diesel::sql_query(
+            "INSERT INTO taxes (id, org_id, name, rate) VALUES ($1, app_org_id(), 'VAT', 20), (gen_random_uuid(), app_org_id(), 'Reduced VAT', 5.5)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(vat)
+        .execute(conn)?;
+        let client = |conn: &mut PgConnection, name: &str| -> QueryResult<ClientId> {
+            use crate::db::schema::clients;
+            clients::table.filter(clients::name.eq(name)).select(clients::id).first(conn)
+        };
+        let line = |i: i32, text: &str, q: &str, p: &str| Item {
+            position: i,
+            description: text.into(),
+            quantity: d(q),
+            unit_price: d(p),
+            amount: line_amount(d(q), d(p)),
+            tax_id: Some(vat),
+            tax_name: Some("VAT".into()),
+            tax_rate: Some(Decimal::from(20)),
+        };
+        let today = document::today();
+        let days = |n: i64| today + chrono::Duration::days(n);
+        // (kind, client, issued days ago, lines, then: issue, paid amount)
+        let documents: Vec<(DocKind, &str, i64, Vec<Item>, bool, Option<&str>)> = vec![
+            (
+                DocKind::Invoice,
+                "Chloé Durand",
+                40,
+                vec![line(0, "Discovery workshop", "1", "1800"), line(1, "Sitemap and wireframes", "12", "95")],
+                true,
+                Some("3528.00"),
+            ),
+            (
+                DocKind::Invoice,
+                "Hannah Weber",
+                35,
+                vec![line(0, "Logo concepts, three directions", "1", "2400")],
+                true,
+                Some("1000"),
+            ),
+            (
+                DocKind::Invoice,
+                "Chloé Durand",
+                10,
+                vec![
+                    line(0, "Visual design of the shop", "18.5", "95"),
+                    line(1, "Hosting setup, first year", "1", "240"),
+                ],
+                true,
+                None,
+            ),
+            (DocKind::Invoice, "Hannah Weber", 0, vec![line(0, "Brand book layout", "1", "1500")], false, None),
+            (
+                DocKind::Quotation,
+                "Hannah Weber",
+                5,
+                vec![
+                    line(0, "Brand identity: logo, colours, type", "1", "6500"),
+                    line(1, "Brand book, 24 pages", "1", "3000"),
+                ],
+                true,
+                None,
+            ),
+        ];
+        for (kind, name, ago, items, issue, paid) in documents {
+            let id = uuid::Uuid::now_v7();
+            let issue_date = days(-ago);
+            let header = DraftHeader {
+                client_id: client(conn, name)?,
+                project_id: None,
+                issue_date,
+                end_date: issue_date + chrono::Duration::days(30),
+                currency: "EUR".into(),
+                notes: "Thank you for your business.".into(),
+                terms: "Payable by bank transfer within 30 days. IBAN DE02 1001 0010 0123 4567 89.".into(),
+            };
+            document::insert_draft(conn, kind, id, tenant.user_id, &header, &items)?;
+            if issue {
+                document::issue(conn, kind, id, issue_date)?;
+            }
+            if let Some(amount) = paid {
+                let total: Decimal = document::find(conn, kind, id).map_err(|e| anyhow::anyhow!("{e}"))?.total;
+                let amount = d(amount).min(total);
+                diesel::sql_query(
+                    "INSERT INTO payments (id, org_id, invoice_id, paid_on, amount, method) VALUES (gen_random_uuid(), app_org_id(), $1, $2, $3, 'bank_transfer')",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .bind::<diesel::sql_types::Date, _>(days(-ago + 20))
+                .bind::<diesel::sql_types::Numeric, _>(amount)
+                .execute(conn)?;
+                diesel::sql_query("UPDATE invoices SET amount_paid = $2, status = CASE WHEN $2 = total THEN 'paid' ELSE 'partially_paid' END WHERE id = $1")
+                    .bind::<diesel::sql_types::Uuid, _>(id)
+                    .bind::<diesel::sql_types::Numeric, _>(amount)
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The lines `make run` prints so a newcomer can sign in at once.
 pub fn describe_logins() -> String {
     let mut out = String::from("Demo logins (password: clienthub-demo):\n");

@@ -63,6 +63,7 @@ fn run(command: Command, settings: Settings, url: &str, may_seed: bool) -> anyho
         }
         Command::SeedDemo => {
             if demo::seed(&mut conn)? {
+                demo::seed_documents(&mut conn)?;
                 println!("Demo agency loaded.");
             } else {
                 println!("Demo agency already present.");
@@ -111,6 +112,7 @@ fn run(command: Command, settings: Settings, url: &str, may_seed: bool) -> anyho
         Command::Serve => {
             if may_seed && demo::is_empty(&mut conn)? {
                 demo::seed(&mut conn)?;
+                demo::seed_documents(&mut conn)?;
                 print!("{}", demo::describe_logins());
             }
             drop(conn);

@@ -138,6 +138,60 @@ impl ClientProject {
     }
 }
 
+/// An invoice or quotation of the client, for the list on their page.
+#[derive(QueryableByName)]
+pub struct ClientDocument {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub number: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub issue_date: chrono::NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub end_date: chrono::NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    pub total: rust_decimal::Decimal,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    pub balance: rust_decimal::Decimal,
+}
+
+impl ClientDocument {
+    fn doc_kind(&self) -> crate::money::document::DocKind {
+        if self.kind == "invoice" {
+            crate::money::document::DocKind::Invoice
+        } else {
+            crate::money::document::DocKind::Quotation
+        }
+    }
+
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.doc_kind().base_path(), self.id)
+    }
+
+    pub fn title(&self) -> String {
+        format!("{} {}", self.doc_kind().title(), self.number.as_deref().unwrap_or("draft"))
+    }
+
+    pub fn status_key(&self) -> &'static str {
+        let today = crate::money::document::today();
+        crate::money::document::shown_status(self.doc_kind(), &self.status, self.end_date, self.balance, today)
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        crate::money::document::status_label(self.doc_kind(), self.status_key())
+    }
+
+    pub fn total_text(&self) -> String {
+        crate::money::amounts::with_currency(self.total, &self.currency)
+    }
+}
+
 #[derive(Queryable)]
 pub struct PortalUser {
     pub name: String,
@@ -153,6 +207,9 @@ struct ShowPage {
     projects: Vec<ClientProject>,
     portal_users: Vec<PortalUser>,
     files: Vec<crate::files::FileRow>,
+    documents: Vec<ClientDocument>,
+    unbilled_minutes: i64,
+    can_invoice: bool,
     return_to: String,
     can_manage: bool,
     can_see_files: bool,
@@ -168,7 +225,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let can_see_files = ctx.can(Permission::ViewFiles);
-    let (client, projects, portal_users, files) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let (see_invoices, see_quotations) = (ctx.can(Permission::ViewInvoices), ctx.can(Permission::ViewQuotations));
+    let (client, projects, portal_users, files, documents, unbilled_minutes) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let client = find(conn, id)?;
         let projects = diesel::sql_query(
             "SELECT p.id, p.title, p.status,
@@ -184,7 +242,22 @@ pub async fn show(
             .select((crate::db::schema::users::name, crate::db::schema::users::email, memberships::status))
             .load(conn)?;
         let files = if can_see_files { crate::files::list_for_client(conn, id)? } else { Vec::new() };
-        Ok((client, projects, portal_users, files))
+        let documents = diesel::sql_query(
+            "SELECT * FROM (
+               SELECT 'invoice' AS kind, id, number, status, issue_date, due_date AS end_date, currency, total,
+                      total - amount_paid AS balance
+               FROM invoices WHERE org_id = app_org_id() AND client_id = $1 AND $2
+               UNION ALL
+               SELECT 'quotation', id, number, status, issue_date, valid_until, currency, total, total
+               FROM quotations WHERE org_id = app_org_id() AND client_id = $1 AND $3
+             ) d ORDER BY id DESC LIMIT 20",
+        )
+        .bind::<SqlUuid, _>(id)
+        .bind::<diesel::sql_types::Bool, _>(see_invoices)
+        .bind::<diesel::sql_types::Bool, _>(see_quotations)
+        .load(conn)?;
+        let unbilled = crate::money::invoices::unbilled_minutes(conn, crate::money::invoices::Source::Client(id))?;
+        Ok((client, projects, portal_users, files, documents, unbilled))
     })
     .await?;
     let page = ShowPage {
@@ -193,6 +266,9 @@ pub async fn show(
         projects,
         portal_users,
         files,
+        documents,
+        unbilled_minutes,
+        can_invoice: ctx.can(Permission::ManageInvoices),
         return_to: format!("/clients/{id}"),
         can_manage: ctx.can(Permission::ManageClients),
         can_see_files,
@@ -404,6 +480,20 @@ pub async fn delete(
             return Ok(Err(format!(
                 "{} cannot be deleted: {} portal user(s) sign in as this client. Remove them from the team first.",
                 client.name, portal_users
+            )));
+        }
+        let documents: i64 = crate::db::schema::invoices::table
+            .filter(crate::db::schema::invoices::client_id.eq(id))
+            .count()
+            .get_result::<i64>(conn)?
+            + crate::db::schema::quotations::table
+                .filter(crate::db::schema::quotations::client_id.eq(id))
+                .count()
+                .get_result::<i64>(conn)?;
+        if documents > 0 {
+            return Ok(Err(format!(
+                "{} cannot be deleted: {} invoice(s) or quotation(s) are addressed to this client and are kept for your records.",
+                client.name, documents
             )));
         }
         diesel::delete(clients::table.find(id)).execute(conn)?;

@@ -294,6 +294,8 @@ pub struct ShowPage {
     pub status: &'static str,
     pub can_manage: bool,
     pub can_send: bool,
+    /// Converting a quotation makes an invoice: it needs manage_invoices.
+    pub can_convert: bool,
     pub billed_minutes: i64,
     pub today: String,
 }
@@ -336,7 +338,10 @@ impl ShowPage {
     }
 
     pub fn convertible(&self) -> bool {
-        self.kind == DocKind::Quotation && self.doc.linked_id.is_none() && matches!(self.status, "sent" | "accepted")
+        self.kind == DocKind::Quotation
+            && self.can_convert
+            && self.doc.linked_id.is_none()
+            && matches!(self.status, "sent" | "accepted")
     }
 
     pub fn linked_path(&self) -> String {
@@ -394,6 +399,7 @@ pub async fn show(
         status,
         can_manage: ctx.can(manage),
         can_send: ctx.can(send),
+        can_convert: ctx.can(Permission::ManageInvoices),
         billed_minutes,
         today: today.to_string(),
         doc,

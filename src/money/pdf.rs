@@ -288,7 +288,7 @@ fn columns(width: f32) -> Columns {
     }
 }
 
-fn table_header(c: &mut Canvas<'_>, cols: &Columns, accent: (f32, f32, f32)) {
+fn table_header(c: &mut Canvas<'_>, cols: &Columns, accent: (f32, f32, f32), currency: &str) {
     let top = c.y;
     c.fill_rect(SHADE, MARGIN, top - 20.0, c.width - 2.0 * MARGIN, 20.0);
     c.hline(accent, MARGIN, c.right(), top - 20.0, 1.0);
@@ -297,7 +297,7 @@ fn table_header(c: &mut Canvas<'_>, cols: &Columns, accent: (f32, f32, f32)) {
     c.text_right(Face::Bold, SMALL, MUTED, cols.quantity, baseline, "QTY");
     c.text_right(Face::Bold, SMALL, MUTED, cols.price, baseline, "UNIT PRICE");
     c.text(Face::Bold, SMALL, MUTED, cols.tax.0, baseline, "TAX");
-    c.text_right(Face::Bold, SMALL, MUTED, cols.amount, baseline, "AMOUNT");
+    c.text_right(Face::Bold, SMALL, MUTED, cols.amount, baseline, &format!("AMOUNT ({currency})"));
     c.y = top - 20.0 - ROW_GAP;
 }
 
@@ -431,19 +431,19 @@ pub fn render(input: &PdfInput<'_>) -> Result<Vec<u8>, AppError> {
 
     // Items, flowing across pages with the header repeated.
     let cols = columns(width);
-    table_header(&mut c, &cols, accent);
+    table_header(&mut c, &cols, accent, &doc.currency);
     let description_width = cols.description.1 - cols.description.0;
     for item in input.items {
         let lines = c.wrap(Face::Regular, BODY, &item.description, description_width);
         let row_height = lines.len() as f32 * LINE + ROW_GAP;
         // A row that fits on a page is never split; a longer one continues on the next.
         if row_height <= c.height - 2.0 * MARGIN - FOOTER_SPACE - 40.0 && c.ensure(row_height + 4.0) {
-            table_header(&mut c, &cols, accent);
+            table_header(&mut c, &cols, accent, &doc.currency);
         }
         let mut first = true;
         for line in &lines {
             if c.ensure(LINE + ROW_GAP) {
-                table_header(&mut c, &cols, accent);
+                table_header(&mut c, &cols, accent, &doc.currency);
             }
             let baseline = c.y - 9.0;
             c.text(Face::Regular, BODY, INK, cols.description.0, baseline, line);

@@ -90,9 +90,16 @@ struct ShowPage {
     can_edit: bool,
     can_delete: bool,
     can_add_tasks: bool,
+    can_invoice: bool,
+    /// Billable time not yet on an invoice, offered for invoicing.
+    unbilled_minutes: i64,
 }
 
 impl ShowPage {
+    fn unbilled_hours(&self) -> String {
+        crate::time_tracking::money::hours(self.unbilled_minutes)
+    }
+
     fn column_label(&self, key: &str) -> &'static str {
         crate::tasks::status_label(key)
     }
@@ -115,15 +122,22 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
     let can_see_files = ctx.can(Permission::ViewFiles);
-    let (project, counts, members, messages, files) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
-        let project = queries::find(conn, id)?;
-        let counts = queries::task_counts(conn, id)?;
-        let members = queries::staff(conn, Some(id))?.into_iter().filter(|p| p.selected).collect();
-        let messages = messages::recent(conn, id)?;
-        let files = if can_see_files { crate::files::list_for_project(conn, id)? } else { Vec::new() };
-        Ok((project, counts, members, messages, files))
-    })
-    .await?;
+    let can_invoice = ctx.can(Permission::ManageInvoices);
+    let (project, counts, members, messages, files, unbilled_minutes) =
+        db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+            let project = queries::find(conn, id)?;
+            let counts = queries::task_counts(conn, id)?;
+            let members = queries::staff(conn, Some(id))?.into_iter().filter(|p| p.selected).collect();
+            let messages = messages::recent(conn, id)?;
+            let files = if can_see_files { crate::files::list_for_project(conn, id)? } else { Vec::new() };
+            let unbilled = if can_invoice {
+                crate::money::invoices::unbilled_minutes(conn, crate::money::invoices::Source::Project(id))?
+            } else {
+                0
+            };
+            Ok((project, counts, members, messages, files, unbilled))
+        })
+        .await?;
     let page = ShowPage {
         layout: Layout::member(&req, &ctx, project.title.clone(), "/projects"),
         project,
@@ -142,6 +156,8 @@ pub async fn show(
         can_edit: ctx.can(Permission::EditProject),
         can_delete: ctx.can(Permission::DeleteProject),
         can_add_tasks: ctx.can(Permission::ManageTasks),
+        can_invoice,
+        unbilled_minutes,
     };
     render(StatusCode::OK, &page)
 }

@@ -43,7 +43,43 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/time/{id}/delete", TIME_ENTRY),
     ("/tasks/{id}/timer/start", TIMED_TASK),
     ("/tasks/{id}/timer/stop", TIMED_TASK),
+    ("/taxes/{id}/delete", "SELECT id FROM taxes"),
+    ("/invoices/{id}", INVOICE),
+    ("/invoices/{id}/edit", INVOICE),
+    ("/invoices/{id}/delete", INVOICE),
+    ("/invoices/{id}/pdf", INVOICE),
+    ("/invoices/{id}/issue", INVOICE),
+    ("/invoices/{id}/send", INVOICE),
+    ("/invoices/{id}/payments", INVOICE),
+    ("/invoices/{id}/void", INVOICE),
+    ("/quotations/{id}", QUOTATION),
+    ("/quotations/{id}/edit", QUOTATION),
+    ("/quotations/{id}/delete", QUOTATION),
+    ("/quotations/{id}/pdf", QUOTATION),
+    ("/quotations/{id}/send", QUOTATION),
+    ("/quotations/{id}/convert", QUOTATION),
 ];
+
+const INVOICE: &str = "SELECT id FROM invoices";
+const QUOTATION: &str = "SELECT id FROM quotations";
+
+/// A Northwind tax, an issued invoice and a sent quotation, each with a line.
+fn add_northwind_money(app: &TestApp) {
+    let sql = "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio'),
+                    client AS (SELECT c.id FROM clients c, org WHERE c.org_id = org.id LIMIT 1),
+                    tax AS (INSERT INTO taxes (id, org_id, name, rate) SELECT gen_random_uuid(), id, 'VAT', 20 FROM org RETURNING id),
+                    inv AS (INSERT INTO invoices (id, org_id, client_id, issue_date, due_date, currency, subtotal, total)
+                            SELECT gen_random_uuid(), org.id, client.id, current_date, current_date + 30, 'EUR', 100, 100
+                            FROM org, client RETURNING id, org_id),
+                    quo AS (INSERT INTO quotations (id, org_id, client_id, issue_date, valid_until, currency, subtotal, total)
+                            SELECT gen_random_uuid(), org.id, client.id, current_date, current_date + 30, 'EUR', 100, 100
+                            FROM org, client RETURNING id, org_id),
+                    ii AS (INSERT INTO invoice_items (id, org_id, invoice_id, position, description, quantity, unit_price, amount)
+                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM inv)
+               INSERT INTO quotation_items (id, org_id, quotation_id, position, description, quantity, unit_price, amount)
+               SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo";
+    diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut app.conn()).unwrap();
+}
 
 const CLIENT_RECORD: &str = "SELECT c.id FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio' AND c.name = 'Hannah Weber'";
 const PROJECT: &str =
@@ -75,6 +111,7 @@ const NOT_RECORD_IDS: &[&str] =
 async fn another_organizations_ids_are_404_on_every_route() {
     let app = TestApp::spawn().await;
     add_northwind_time(&app);
+    add_northwind_money(&app);
     let _northwind_session = app.owner().await;
     let owner = app.owner().await;
     let member_role = id(&app, ROLE);
@@ -113,6 +150,12 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("time_entries WHERE minutes = 30 AND invoice_id IS NULL"), 1);
     assert_eq!(app.count("time_entries"), 1, "no timer started on another organization's task");
     assert_eq!(app.count("memberships WHERE hourly_rate IS NOT NULL"), 0);
+    assert_eq!(app.count("taxes"), 1);
+    assert_eq!(app.count("invoices WHERE status = 'draft' AND number IS NULL"), 1);
+    assert_eq!(app.count("quotations WHERE status = 'draft' AND number IS NULL"), 1);
+    assert_eq!(app.count("invoice_items"), 1, "nothing converted");
+    assert_eq!(app.count("payments"), 0);
+    assert_eq!(app.count("portal_tokens"), 0, "nothing sent");
 }
 
 fn id(app: &TestApp, sql: &str) -> String {
