@@ -403,6 +403,11 @@ impl EditorPage {
         false
     }
 
+    /// The currency as it will be saved.
+    pub fn currency(&self) -> String {
+        self.form.currency.trim().to_ascii_uppercase()
+    }
+
     pub fn end_field(&self) -> &'static str {
         self.kind.end_date_column()
     }

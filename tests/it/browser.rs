@@ -511,3 +511,153 @@ async fn staff_run_a_project_from_client_to_board_to_files() {
         1
     );
 }
+
+/// Sets the browser to answer every confirm() dialog with OK (destructive buttons ask).
+async fn accept_confirms(browser: &Browser) {
+    browser.execute("window.confirm = function () { return true; };", vec![]).await.unwrap();
+}
+
+/// Renders each page of a PDF to PNG in SCREENSHOT_DIR, to look at.
+fn pdf_screenshots(pdf: &[u8], name: &str) {
+    if let Some(dir) = std::env::var_os("SCREENSHOT_DIR") {
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = std::path::Path::new(&dir).join(format!("{name}.pdf"));
+        std::fs::write(&file, pdf).unwrap();
+        let _ = Command::new("pdftoppm")
+            .args(["-r", "80", "-png"])
+            .arg(&file)
+            .arg(std::path::Path::new(&dir).join(name))
+            .status();
+    }
+}
+
+/// Money end to end in a real browser: taxes, a quotation of three lines with live
+/// totals, sent by email with its PDF, converted into an invoice that is issued,
+/// paid in two parts, and downloaded as a PDF whose text shows the number and totals.
+#[tokio::test]
+async fn an_owner_quotes_invoices_and_is_paid() {
+    let app = TestApp::spawn().await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver, true).await;
+    log_in(&browser, &app.base, OWNER).await;
+
+    browser.goto(&format!("{}/taxes", app.base)).await.unwrap();
+    for (name, rate) in [("VAT", "20"), ("Reduced", "5.5")] {
+        fill(&browser, "#name", name).await;
+        fill(&browser, "#rate", rate).await;
+        click(&browser, "form[action='/taxes'] button[type=submit]").await;
+        wait_for_text(&browser, ".flash", &format!("{name} has been added.")).await;
+    }
+    screenshot(&browser, "taxes").await;
+    let tax = |name: &str| {
+        diesel::RunQueryDsl::get_result::<uuid::Uuid>(
+            diesel::dsl::sql::<diesel::sql_types::Uuid>(&format!("SELECT id FROM taxes WHERE name = '{name}'")),
+            &mut app.conn(),
+        )
+        .unwrap()
+        .to_string()
+    };
+    let (vat, reduced) = (tax("VAT"), tax("Reduced"));
+    let hannah: uuid::Uuid = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Uuid>("SELECT id FROM clients WHERE name = 'Hannah Weber'"),
+        &mut app.conn(),
+    )
+    .unwrap();
+
+    // A quotation of three lines; rows are added in place and totals follow the typing.
+    browser.goto(&format!("{}/quotations/new?client_id={hannah}", app.base)).await.unwrap();
+    wait_for_text(&browser, "h1", "New quotation").await;
+    let lines = [
+        ("Brand strategy workshop", "1", "1800", vat.as_str()),
+        ("Logo design — three concepts", "2", "1250.50", vat.as_str()),
+        ("Café print run, 500 flyers", "500", "0.355", reduced.as_str()),
+    ];
+    for (i, (description, quantity, price, tax)) in lines.iter().enumerate() {
+        if i > 0 {
+            click(&browser, "button[name=op][value=add]").await;
+            browser
+                .wait()
+                .at_most(Duration::from_secs(30))
+                .for_element(Locator::Css(&format!("#item-{i}-description")))
+                .await
+                .unwrap();
+        }
+        fill(&browser, &format!("#item-{i}-description"), description).await;
+        fill(&browser, &format!("#item-{i}-quantity"), quantity).await;
+        fill(&browser, &format!("#item-{i}-unit_price"), price).await;
+        browser.find(Locator::Css(&format!("#item-{i}-tax_id"))).await.unwrap().select_by_value(tax).await.unwrap();
+    }
+    fill(&browser, "#currency", "EUR").await;
+    fill(&browser, "#terms", "Half on acceptance, half on delivery.").await;
+    // 1,800.00 + 2,501.00 + 177.50 = 4,478.50; VAT 20% of 4,301.00 = 860.20; 5.5% of 177.50 = 9.76.
+    wait_for_text(&browser, "#totals", "5,348.46 EUR").await;
+    wait_for_text(&browser, "#amount-2", "177.50").await;
+    screenshot(&browser, "quotation-editor").await;
+    click(&browser, "button[name=op][value=save]").await;
+    wait_for_text(&browser, ".flash", "The draft quotation has been saved.").await;
+    let quotation = current_id(&browser).await;
+
+    // Sent: issued with its number, emailed with the PDF attached.
+    accept_confirms(&browser).await;
+    click(&browser, &format!("form[action='/quotations/{quotation}/send'] button")).await;
+    wait_for_text(&browser, ".flash", "is on its way to hannah@weber-bau.example").await;
+    wait_for_text(&browser, "h1", "QUO-2026-0001").await;
+    screenshot(&browser, "quotation").await;
+    let mail = app.mail.wait_for(1).await;
+    assert!(mail[0].subject().contains("Quotation QUO-2026-0001"));
+    let attached = mail[0].attachment("QUO-2026-0001.pdf").expect("the quotation's PDF is attached");
+    let printed = crate::money::pdf_text(&attached);
+    assert!(printed.contains("QUO-2026-0001") && printed.contains("5,348.46 EUR"), "{printed}");
+    pdf_screenshots(&attached, "quotation-pdf");
+
+    // Converted into an invoice draft, which is issued.
+    click(&browser, &format!("form[action='/quotations/{quotation}/convert'] button")).await;
+    wait_for_text(&browser, ".flash", "converted into this draft invoice").await;
+    let invoice = current_id(&browser).await;
+    wait_for_text(&browser, "aside.stack", "QUO-2026-0001").await;
+    accept_confirms(&browser).await;
+    click(&browser, &format!("form[action='/invoices/{invoice}/issue'] button")).await;
+    wait_for_text(&browser, ".flash", "Invoice INV-2026-0001 has been issued.").await;
+
+    // Paid in two parts.
+    fill(&browser, "#pay-amount", "2000").await;
+    click(&browser, &format!("form[action='/invoices/{invoice}/payments'] button")).await;
+    wait_for_text(&browser, ".flash", "3,348.46 EUR remains to be paid").await;
+    // The form offers the balance; paying it settles the invoice.
+    click(&browser, &format!("form[action='/invoices/{invoice}/payments'] button")).await;
+    wait_for_text(&browser, ".flash", "INV-2026-0001 is paid in full").await;
+    wait_for_text(&browser, "h1", "Paid").await;
+    screenshot(&browser, "invoice").await;
+
+    // The PDF, downloaded with the browser's session.
+    let session = browser.get_all_cookies().await.unwrap();
+    let cookie: Vec<String> = session.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
+    let res = reqwest::Client::new()
+        .get(format!("{}/invoices/{invoice}/pdf", app.base))
+        .header("cookie", cookie.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let pdf = res.bytes().await.unwrap().to_vec();
+    let printed = crate::money::pdf_text(&pdf);
+    for expected in [
+        "INV-2026-0001",
+        "Café print run, 500 flyers",
+        "VAT 20% on 4,301.00",
+        "860.20 EUR",
+        "Reduced 5.5% on 177.50",
+        "9.76 EUR",
+        "4,478.50 EUR",
+        "5,348.46 EUR",
+        "PAID",
+    ] {
+        assert!(printed.contains(expected), "the invoice PDF shows {expected:?}:\n{printed}");
+    }
+    pdf_screenshots(&pdf, "invoice-pdf");
+
+    browser.goto(&format!("{}/invoices", app.base)).await.unwrap();
+    wait_for_text(&browser, "h1", "Invoices").await;
+    screenshot(&browser, "invoices").await;
+    browser.close().await.unwrap();
+}

@@ -236,6 +236,20 @@ impl TestApp {
         self.login(MEMBER).await
     }
 
+    /// A Northwind invoice (a bare draft) for time to be billed on; its id.
+    pub fn northwind_invoice(&self) -> String {
+        let id: uuid::Uuid = diesel::RunQueryDsl::get_result(
+            diesel::dsl::sql::<diesel::sql_types::Uuid>(
+                "INSERT INTO invoices (id, org_id, client_id, issue_date, due_date, currency)
+                 SELECT gen_random_uuid(), c.org_id, c.id, current_date, current_date, 'EUR'
+                 FROM clients c WHERE c.name = 'Hannah Weber' RETURNING id",
+            ),
+            &mut self.conn(),
+        )
+        .unwrap();
+        id.to_string()
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         let mut conn = self.conn();
         diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("SELECT count(*) FROM {table}"))

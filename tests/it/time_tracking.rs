@@ -342,7 +342,7 @@ async fn only_the_author_or_a_member_manager_changes_an_entry_and_billed_entries
 
     // Billed: nobody changes it, and the page says why.
     diesel::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE time_entries SET invoice_id = gen_random_uuid()"),
+        diesel::sql_query(format!("UPDATE time_entries SET invoice_id = '{}'", app.northwind_invoice())),
         &mut app.conn(),
     )
     .unwrap();

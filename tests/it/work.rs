@@ -475,8 +475,9 @@ async fn tasks_and_projects_with_billed_time_are_not_deleted() {
         &app,
         &format!(
             "INSERT INTO time_entries (id, org_id, task_id, user_id, entry_date, minutes, invoice_id)
-             SELECT gen_random_uuid(), t.org_id, t.id, u.id, current_date, 60, gen_random_uuid()
-             FROM tasks t, users u WHERE t.id = '{task}' AND u.email = '{OWNER}'"
+             SELECT gen_random_uuid(), t.org_id, t.id, u.id, current_date, 60, '{}'
+             FROM tasks t, users u WHERE t.id = '{task}' AND u.email = '{OWNER}'",
+            app.northwind_invoice()
         ),
     );
     let res = owner.post_form(&format!("/tasks/{task}/delete"), &[]).await;
