@@ -103,10 +103,62 @@ pub fn quantity(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
-/// A unit price: at least the currency's 2 decimals, more only when it has them ("12.50", "0.1234").
+/// A unit price: grouped, at least the currency's 2 decimals, more only when it has
+/// them ("1,250.50", "0.1234").
 pub fn unit_price(value: Decimal) -> String {
     let n = value.normalize();
-    if n.scale() <= 2 { format!("{n:.2}") } else { n.to_string() }
+    if n.scale() <= 2 {
+        return grouped(n);
+    }
+    let plain = n.abs().to_string();
+    let (whole, decimals) = plain.split_once('.').unwrap_or((&plain, ""));
+    let whole = grouped(Decimal::from_str_exact(whole).unwrap_or_default());
+    let whole = whole.trim_end_matches(".00");
+    let sign = if n.is_sign_negative() { "-" } else { "" };
+    format!("{sign}{whole}.{decimals}")
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A line: quantity with up to 3 decimals, a unit price with up to 4 (negative for a
+    /// discount), and one of three taxes or none.
+    fn line() -> impl Strategy<Value = (Decimal, Decimal, Option<usize>)> {
+        (1i64..1_000_000_000, -10_000_000i64..100_000_000_000, proptest::option::of(0usize..3))
+            .prop_map(|(q, p, t)| (Decimal::new(q, 3), Decimal::new(p, 4), t))
+    }
+
+    proptest! {
+        #[test]
+        fn subtotal_plus_taxes_is_the_total_and_every_figure_is_in_cents(lines in proptest::collection::vec(line(), 1..60)) {
+            let taxes = [
+                AppliedTax { name: "VAT".into(), rate: Decimal::new(20, 0) },
+                AppliedTax { name: "Reduced".into(), rate: Decimal::new(55, 1) },
+                AppliedTax { name: "Sales".into(), rate: Decimal::new(88750, 4) },
+            ];
+            let amounts: Vec<(Decimal, Option<&AppliedTax>)> =
+                lines.iter().map(|(q, p, t)| (line_amount(*q, *p), t.map(|i| &taxes[i]))).collect();
+            let t = totals(amounts.iter().copied());
+            prop_assert_eq!(t.subtotal, amounts.iter().map(|(a, _)| *a).sum::<Decimal>());
+            prop_assert_eq!(t.tax_total, t.taxes.iter().map(|x| x.amount).sum::<Decimal>());
+            prop_assert_eq!(t.total, t.subtotal + t.tax_total);
+            for (a, _) in &amounts {
+                prop_assert!(a.scale() <= 2);
+            }
+            for tax in &t.taxes {
+                prop_assert!(tax.amount.scale() <= 2);
+                let base: Decimal = amounts.iter().filter(|(_, x)| x.is_some_and(|x| x.name == tax.name)).map(|(a, _)| *a).sum();
+                prop_assert_eq!(tax.base, base);
+                // Within half a cent of the exact tax on the base.
+                prop_assert!((tax.amount - tax.base * tax.rate / Decimal::ONE_HUNDRED).abs() <= Decimal::new(5, 3));
+            }
+            // What people read is what is computed.
+            prop_assert_eq!(grouped(t.total).replace(',', "").parse::<Decimal>().ok(), Some(t.total.round_dp(2)));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +216,7 @@ mod tests {
         assert_eq!(unit_price(d("12.5")), "12.50");
         assert_eq!(unit_price(d("0.1234")), "0.1234");
         assert_eq!(unit_price(d("-100")), "-100.00");
+        assert_eq!(unit_price(d("1250.5")), "1,250.50");
+        assert_eq!(unit_price(d("-12345.6789")), "-12,345.6789");
     }
 }

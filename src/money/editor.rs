@@ -33,8 +33,10 @@ pub struct LineForm {
 }
 
 impl LineForm {
+    /// A row with neither description nor price is an unused row (its quantity may hold
+    /// the default 1): it is left out, and says nothing.
     fn is_blank(&self) -> bool {
-        self.description.trim().is_empty() && self.quantity.trim().is_empty() && self.unit_price.trim().is_empty()
+        self.description.trim().is_empty() && self.unit_price.trim().is_empty()
     }
 }
 
@@ -286,7 +288,7 @@ pub fn check(kind: DocKind, form: &EditorForm, client_exists: bool, project_exis
         line_errors.push(e);
     }
     let totals = amounts::totals(items.iter().zip(&applied).map(|(i, t)| (i.amount, t.as_ref())));
-    if totals.total < Decimal::ZERO || totals.taxes.iter().any(|t| t.base < Decimal::ZERO) {
+    if totals.subtotal < Decimal::ZERO || totals.taxes.iter().any(|t| t.base < Decimal::ZERO) {
         errors.add(
             "items",
             "Discount lines cannot be larger than the lines they discount: the total would be below zero.",

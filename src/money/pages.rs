@@ -265,8 +265,13 @@ pub async fn save(
             Flash::success(format!("The draft {} has been saved.", kind.title().to_lowercase())),
         )),
         Outcome::Issued(doc) => Ok(issued_refusal(&req, kind, &doc)),
-        Outcome::Invalid(document, form, checked, clients, projects, taxes) => {
+        Outcome::Invalid(document, form, mut checked, clients, projects, taxes) => {
             let status = if op == Op::Save { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            if op != Op::Save {
+                // Adding a row or updating totals is not saving: half-typed rows are not errors yet.
+                checked.errors = Default::default();
+                checked.line_errors = Default::default();
+            }
             let page = EditorPage {
                 layout: Layout::member(&req, &ctx, editor_title(kind, document.as_ref()), kind.base_path()),
                 kind,
