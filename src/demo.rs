@@ -167,7 +167,8 @@ pub fn seed_documents(conn: &mut PgConnection) -> anyhow::Result<()> {
         let today = document::today();
         let days = |n: i64| today + chrono::Duration::days(n);
         // (kind, client, issued days ago, lines, then: issue, paid amount)
-        let documents: Vec<(DocKind, &str, i64, Vec<Item>, bool, Option<&str>)> = vec![
+        type DemoDocument<'a> = (DocKind, &'a str, i64, Vec<Item>, bool, Option<&'a str>);
+        let documents: Vec<DemoDocument> = vec![
             (
                 DocKind::Invoice,
                 "Chloé Durand",

@@ -112,13 +112,11 @@ fn conditions(kind: DocKind, f: &Filter, today: NaiveDate) -> (String, Vec<Value
     }
     // Number the placeholders in order.
     let mut numbered = String::with_capacity(sql.len());
-    let mut n = 0;
-    for part in sql.split("$N") {
+    for (n, part) in sql.split("$N").enumerate() {
         if n > 0 {
             numbered.push_str(&format!("${n}"));
         }
         numbered.push_str(part);
-        n += 1;
     }
     (numbered, values)
 }

@@ -236,7 +236,8 @@ async fn bad_lines_are_refused_next_to_their_field_and_nothing_is_stored() {
     let otto = app.login(OTHER_OWNER).await;
     let foreign_tax = tax(&app, &otto, "Foreign VAT", "19").await;
     let long: String = "Ünïcödé 🎉 שלום עולם مرحبا ".repeat(200).chars().take(5001).collect();
-    let cases: Vec<(Vec<(&str, &str, &str, &str)>, &str)> = vec![
+    type Line<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let cases: Vec<(Vec<Line>, &str)> = vec![
         (vec![("Work", "two", "10", "")], "Enter a number, like 2 or 1250.50."),
         (vec![("Work", "-1", "10", "")], "For a discount, add a line with a negative price."),
         (vec![("Work", "1", "100000000000000000000", "")], "Use a number below 1,000,000,000."),
