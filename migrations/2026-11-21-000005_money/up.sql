@@ -42,6 +42,9 @@ CREATE TABLE quotations (
   tax_total numeric(20, 2) NOT NULL DEFAULT 0,
   total numeric(20, 2) NOT NULL DEFAULT 0 CHECK (total >= 0),
   issued_at timestamptz,
+  -- The client's and the organization's details as they were when issued: an issued
+  -- document does not change when a client is edited.
+  parties jsonb,
   sent_at timestamptz,
   sent_by uuid REFERENCES users (id) ON DELETE SET NULL,
   responded_at timestamptz,
@@ -81,6 +84,9 @@ CREATE TABLE invoices (
   -- The quotation this invoice was converted from (one invoice per quotation).
   quotation_id uuid,
   issued_at timestamptz,
+  -- The client's and the organization's details as they were when issued: an issued
+  -- document does not change when a client is edited.
+  parties jsonb,
   sent_at timestamptz,
   sent_by uuid REFERENCES users (id) ON DELETE SET NULL,
   voided_at timestamptz,
@@ -123,6 +129,8 @@ CREATE TABLE invoice_items (
   CHECK ((tax_name IS NULL) = (tax_rate IS NULL))
 );
 
+CREATE INDEX invoice_items_tax_idx ON invoice_items (org_id, tax_id) WHERE tax_id IS NOT NULL;
+
 CREATE TABLE quotation_items (
   id uuid PRIMARY KEY,
   org_id uuid NOT NULL,
@@ -140,6 +148,8 @@ CREATE TABLE quotation_items (
   FOREIGN KEY (org_id, tax_id) REFERENCES taxes (org_id, id) ON DELETE SET NULL (tax_id),
   CHECK ((tax_name IS NULL) = (tax_rate IS NULL))
 );
+
+CREATE INDEX quotation_items_tax_idx ON quotation_items (org_id, tax_id) WHERE tax_id IS NOT NULL;
 
 CREATE TABLE payments (
   id uuid PRIMARY KEY,
@@ -180,49 +190,72 @@ CREATE TABLE portal_tokens (
 );
 CREATE INDEX portal_tokens_client_idx ON portal_tokens (org_id, client_id, created_at DESC);
 
--- An issued document is immutable: only its status, payment and sending columns
--- change, and its items not at all. The application checks first; this is the wall.
+-- An issued document is immutable: only its status (along the allowed steps), payment
+-- and sending columns change, its items not at all, and it is never deleted (an
+-- organization's deletion excepted). The application checks first; this is the wall.
 CREATE FUNCTION documents_issued_are_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  end_changed boolean;
+  step_allowed boolean;
 BEGIN
-  IF OLD.status <> 'draft' AND (
-       NEW.client_id IS DISTINCT FROM OLD.client_id OR NEW.number IS DISTINCT FROM OLD.number
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'draft' AND EXISTS (SELECT 1 FROM organizations WHERE id = OLD.org_id) THEN
+      RAISE EXCEPTION 'issued document % cannot be deleted', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.status = 'draft' THEN
+    RETURN NEW;
+  END IF;
+  IF TG_TABLE_NAME = 'invoices' THEN
+    end_changed := NEW.due_date IS DISTINCT FROM OLD.due_date;
+    step_allowed := NEW.status = OLD.status
+      OR (OLD.status IN ('sent', 'partially_paid') AND NEW.status IN ('partially_paid', 'paid', 'void'))
+      OR (OLD.status = 'paid' AND NEW.status = 'void');
+  ELSE
+    end_changed := NEW.valid_until IS DISTINCT FROM OLD.valid_until;
+    step_allowed := NEW.status = OLD.status
+      OR (OLD.status = 'sent' AND NEW.status IN ('accepted', 'declined', 'expired'));
+  END IF;
+  IF NOT step_allowed OR end_changed
+    OR NEW.client_id IS DISTINCT FROM OLD.client_id OR NEW.number IS DISTINCT FROM OLD.number
     OR NEW.issue_date IS DISTINCT FROM OLD.issue_date OR NEW.currency IS DISTINCT FROM OLD.currency
     OR NEW.notes IS DISTINCT FROM OLD.notes OR NEW.terms IS DISTINCT FROM OLD.terms
     OR NEW.subtotal IS DISTINCT FROM OLD.subtotal OR NEW.tax_total IS DISTINCT FROM OLD.tax_total
-    OR NEW.total IS DISTINCT FROM OLD.total) THEN
-    RAISE EXCEPTION 'issued document % cannot be edited', OLD.id USING ERRCODE = 'check_violation';
+    OR NEW.total IS DISTINCT FROM OLD.total OR NEW.parties IS DISTINCT FROM OLD.parties
+    OR NEW.issued_at IS DISTINCT FROM OLD.issued_at THEN
+    RAISE EXCEPTION 'issued document % cannot be changed that way', OLD.id USING ERRCODE = 'check_violation';
   END IF;
   RETURN NEW;
 END
 $$;
-CREATE TRIGGER invoices_issued_are_frozen BEFORE UPDATE ON invoices
+CREATE TRIGGER invoices_issued_are_frozen BEFORE UPDATE OR DELETE ON invoices
   FOR EACH ROW EXECUTE FUNCTION documents_issued_are_frozen();
-CREATE TRIGGER quotations_issued_are_frozen BEFORE UPDATE ON quotations
+CREATE TRIGGER quotations_issued_are_frozen BEFORE UPDATE OR DELETE ON quotations
   FOR EACH ROW EXECUTE FUNCTION documents_issued_are_frozen();
 
 CREATE FUNCTION document_items_of_drafts_only() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  parent_status text;
-  row_data record;
+  parents uuid[];
 BEGIN
   -- Deleting a tax clears the link on issued items; what they show (its copy) stays.
-  IF TG_OP = 'UPDATE' AND (NEW.position, NEW.description, NEW.quantity, NEW.unit_price, NEW.amount,
-                           NEW.tax_name, NEW.tax_rate)
-      IS NOT DISTINCT FROM (OLD.position, OLD.description, OLD.quantity, OLD.unit_price, OLD.amount,
-                            OLD.tax_name, OLD.tax_rate) THEN
+  IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'tax_id') = (to_jsonb(OLD) - 'tax_id') THEN
     RETURN NEW;
   END IF;
-  row_data := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
   IF TG_TABLE_NAME = 'invoice_items' THEN
-    SELECT status INTO parent_status FROM invoices WHERE id = row_data.invoice_id;
+    parents := ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.invoice_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.invoice_id END];
+    IF EXISTS (SELECT 1 FROM invoices WHERE id = ANY (parents) AND status <> 'draft') THEN
+      RAISE EXCEPTION 'items of an issued invoice cannot change' USING ERRCODE = 'check_violation';
+    END IF;
   ELSE
-    SELECT status INTO parent_status FROM quotations WHERE id = row_data.quotation_id;
+    parents := ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.quotation_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.quotation_id END];
+    IF EXISTS (SELECT 1 FROM quotations WHERE id = ANY (parents) AND status <> 'draft') THEN
+      RAISE EXCEPTION 'items of an issued quotation cannot change' USING ERRCODE = 'check_violation';
+    END IF;
   END IF;
-  -- A cascading delete of the whole document finds no parent any more.
-  IF parent_status IS NOT NULL AND parent_status <> 'draft' THEN
-    RAISE EXCEPTION 'items of issued document cannot change' USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN row_data;
+  -- A cascading delete of a whole (draft) document, or of an organization, finds no
+  -- issued parent and passes.
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
 CREATE TRIGGER invoice_items_of_drafts_only BEFORE INSERT OR UPDATE OR DELETE ON invoice_items

@@ -189,6 +189,13 @@ pub struct Document {
     pub client_tax_id: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub project_title: Option<String>,
+    /// The organization's name, address and tax ID as they were when it was issued.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub issuer_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub issuer_address: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub issuer_tax_id: Option<String>,
 }
 
 impl Document {
@@ -213,28 +220,32 @@ fn document_sql(kind: DocKind) -> &'static str {
                     d.currency, d.notes, d.terms, d.subtotal, d.tax_total, d.total, d.amount_paid,
                     d.issued_at, d.sent_at, su.name AS sent_by_name, d.voided_at AS responded_at,
                     d.void_reason AS reason, d.quotation_id AS linked_id, q.number AS linked_number,
-                    c.name AS client_name, c.company AS client_company, c.email AS client_email,
-                    c.address AS client_address, c.tax_id AS client_tax_id, p.title AS project_title
+                    coalesce(d.parties->'client'->>'name', c.name) AS client_name, coalesce(d.parties->'client'->>'company', c.company) AS client_company, c.email AS client_email,
+                    coalesce(d.parties->'client'->>'address', c.address) AS client_address, coalesce(d.parties->'client'->>'tax_id', c.tax_id) AS client_tax_id, p.title AS project_title,
+                    d.parties->'issuer'->>'name' AS issuer_name, d.parties->'issuer'->>'address' AS issuer_address,
+                    d.parties->'issuer'->>'tax_id' AS issuer_tax_id
              FROM invoices d
              JOIN clients c ON c.org_id = d.org_id AND c.id = d.client_id
              LEFT JOIN projects p ON p.org_id = d.org_id AND p.id = d.project_id
              LEFT JOIN quotations q ON q.org_id = d.org_id AND q.id = d.quotation_id
              LEFT JOIN users su ON su.id = d.sent_by
-             WHERE d.id = $1"
+             WHERE d.id = $1 AND d.org_id = app_org_id()"
         }
         DocKind::Quotation => {
             "SELECT d.id, d.client_id, d.project_id, d.number, d.status, d.issue_date, d.valid_until AS end_date,
                     d.currency, d.notes, d.terms, d.subtotal, d.tax_total, d.total, 0::numeric AS amount_paid,
                     d.issued_at, d.sent_at, su.name AS sent_by_name, d.responded_at,
                     d.decline_reason AS reason, i.id AS linked_id, i.number AS linked_number,
-                    c.name AS client_name, c.company AS client_company, c.email AS client_email,
-                    c.address AS client_address, c.tax_id AS client_tax_id, p.title AS project_title
+                    coalesce(d.parties->'client'->>'name', c.name) AS client_name, coalesce(d.parties->'client'->>'company', c.company) AS client_company, c.email AS client_email,
+                    coalesce(d.parties->'client'->>'address', c.address) AS client_address, coalesce(d.parties->'client'->>'tax_id', c.tax_id) AS client_tax_id, p.title AS project_title,
+                    d.parties->'issuer'->>'name' AS issuer_name, d.parties->'issuer'->>'address' AS issuer_address,
+                    d.parties->'issuer'->>'tax_id' AS issuer_tax_id
              FROM quotations d
              JOIN clients c ON c.org_id = d.org_id AND c.id = d.client_id
              LEFT JOIN projects p ON p.org_id = d.org_id AND p.id = d.project_id
              LEFT JOIN invoices i ON i.org_id = d.org_id AND i.quotation_id = d.id
              LEFT JOIN users su ON su.id = d.sent_by
-             WHERE d.id = $1"
+             WHERE d.id = $1 AND d.org_id = app_org_id()"
         }
     }
 }
@@ -251,10 +262,13 @@ pub fn lock_status(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> Re
         #[diesel(sql_type = Text)]
         status: String,
     }
-    let row: Option<Row> = diesel::sql_query(format!("SELECT status FROM {} WHERE id = $1 FOR UPDATE", kind.table()))
-        .bind::<SqlUuid, _>(id)
-        .get_result(conn)
-        .optional()?;
+    let row: Option<Row> = diesel::sql_query(format!(
+        "SELECT status FROM {} WHERE id = $1 AND org_id = app_org_id() FOR UPDATE",
+        kind.table()
+    ))
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()?;
     row.map(|r| r.status).ok_or(AppError::NotFound)
 }
 
@@ -295,7 +309,7 @@ impl Item {
 pub fn items(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> QueryResult<Vec<Item>> {
     diesel::sql_query(format!(
         "SELECT position, description, quantity, unit_price, amount, tax_id, tax_name, tax_rate
-         FROM {} WHERE {} = $1 ORDER BY position",
+         FROM {} WHERE {} = $1 AND org_id = app_org_id() ORDER BY position",
         kind.items_table(),
         kind.parent_column()
     ))
@@ -313,9 +327,13 @@ pub fn totals_of(items: &[Item]) -> Totals {
 /// round trip). The caller has checked that the document is a draft; a trigger refuses
 /// anything else.
 pub fn replace_items(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, items: &[Item]) -> QueryResult<()> {
-    diesel::sql_query(format!("DELETE FROM {} WHERE {} = $1", kind.items_table(), kind.parent_column()))
-        .bind::<SqlUuid, _>(id)
-        .execute(conn)?;
+    diesel::sql_query(format!(
+        "DELETE FROM {} WHERE {} = $1 AND org_id = app_org_id()",
+        kind.items_table(),
+        kind.parent_column()
+    ))
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
     if items.is_empty() {
         return Ok(());
     }
@@ -372,15 +390,31 @@ pub fn next_number(conn: &mut PgConnection, kind: DocKind, year: i32) -> QueryRe
     Ok(format!("{}-{year}-{:04}", row.prefix, row.last_number))
 }
 
-/// Issues a draft: assigns its number and marks it sent. The caller holds the row lock.
-pub fn issue(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, issue_date: NaiveDate) -> QueryResult<String> {
-    let number = next_number(conn, kind, chrono::Datelike::year(&issue_date))?;
+/// Issues a draft on `day` (today, for people): it takes that date, keeps its payment
+/// term or validity length, gets the next number of that year, and keeps a copy of the
+/// client's and the organization's details. A zero-total invoice is paid at once. The
+/// caller holds the row lock.
+pub fn issue(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, day: NaiveDate) -> QueryResult<String> {
+    let number = next_number(conn, kind, chrono::Datelike::year(&day))?;
+    let end = kind.end_date_column();
     diesel::sql_query(format!(
-        "UPDATE {} SET status = 'sent', number = $2, issued_at = now(), updated_at = now() WHERE id = $1",
-        kind.table()
+        "UPDATE {table} d SET
+           status = CASE WHEN $3 AND d.total = 0 THEN 'paid' ELSE 'sent' END,
+           number = $2, issued_at = now(), updated_at = now(),
+           issue_date = $4, {end} = $4 + (d.{end} - d.issue_date),
+           parties = jsonb_build_object(
+             'client', (SELECT jsonb_build_object('name', c.name, 'company', c.company, 'address', c.address,
+                                                  'tax_id', c.tax_id)
+                        FROM clients c WHERE c.org_id = d.org_id AND c.id = d.client_id),
+             'issuer', (SELECT jsonb_build_object('name', o.name, 'address', o.address, 'tax_id', o.tax_id)
+                        FROM organizations o WHERE o.id = d.org_id))
+         WHERE d.id = $1 AND d.org_id = app_org_id()",
+        table = kind.table()
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Text, _>(&number)
+    .bind::<diesel::sql_types::Bool, _>(kind == DocKind::Invoice)
+    .bind::<Date, _>(day)
     .execute(conn)?;
     Ok(number)
 }
@@ -442,7 +476,7 @@ pub fn update_draft(
     let updated = diesel::sql_query(format!(
         "UPDATE {} SET client_id = $2, project_id = $3, issue_date = $4, {} = $5, currency = $6, notes = $7,
                 terms = $8, subtotal = $9, tax_total = $10, total = $11, updated_at = now()
-         WHERE id = $1 AND status = 'draft'",
+         WHERE id = $1 AND org_id = app_org_id() AND status = 'draft'",
         kind.table(),
         kind.end_date_column()
     ))

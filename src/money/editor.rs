@@ -20,7 +20,7 @@ use crate::web::layout::Layout;
 /// More lines than any real document has; a form with more is refused, not truncated.
 pub const MAX_LINES: usize = 500;
 /// An editor form may carry up to MAX_LINES long descriptions.
-pub const MAX_FORM_BYTES: usize = crate::web::form::LARGEST_FORM_BYTES;
+pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 const MAX_QUANTITY: i64 = 1_000_000;
 const MAX_UNIT_PRICE: i64 = 1_000_000_000;
 
@@ -321,7 +321,13 @@ fn number(
     negative_ok: bool,
     max: i64,
 ) -> Option<Decimal> {
-    let text = raw.trim().replace([',', ' '], "");
+    let text = match fields::ungrouped(raw) {
+        Ok(text) => text,
+        Err(message) => {
+            errors.add(field, message);
+            return None;
+        }
+    };
     if text.is_empty() {
         errors.add(field, "Enter a number.");
         return None;

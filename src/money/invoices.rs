@@ -159,10 +159,6 @@ impl UnbilledEntry {
         crate::time_tracking::money::hours(i64::from(self.minutes))
     }
 
-    pub fn amount(&self) -> String {
-        amounts::grouped(crate::time_tracking::money::amount(i64::from(self.minutes), self.rate))
-    }
-
     pub fn rate_text(&self) -> String {
         amounts::grouped(self.rate)
     }
@@ -182,11 +178,11 @@ pub fn unbilled(conn: &mut PgConnection, source: Source) -> QueryResult<Vec<Unbi
     };
     diesel::sql_query(format!(
         "SELECT e.id, t.id AS task_id, t.title AS task_title, p.title AS project_title, p.client_id,
-                u.name AS person, e.entry_date, e.minutes, coalesce(e.hourly_rate, 0) AS rate, e.note
+                coalesce(u.name, 'Former member') AS person, e.entry_date, e.minutes, coalesce(e.hourly_rate, 0) AS rate, e.note
          FROM time_entries e
          JOIN tasks t ON t.org_id = e.org_id AND t.id = e.task_id
          JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id
-         JOIN users u ON u.id = e.user_id
+         LEFT JOIN users u ON u.id = e.user_id
          WHERE e.org_id = app_org_id() AND {condition} AND e.billable AND e.invoice_id IS NULL AND e.minutes IS NOT NULL
          ORDER BY p.title, t.title, e.entry_date, e.id
          LIMIT 2000"
@@ -317,7 +313,7 @@ pub struct FromTimeForm {
     project_id: String,
     #[serde(default)]
     client_id: String,
-    #[serde(default)]
+    #[serde(default, alias = "time_entry_ids[]")]
     time_entry_ids: Vec<String>,
 }
 
@@ -361,6 +357,13 @@ pub async fn from_time(
         let issuer = super::Issuer::load(conn)?;
         let today = document::today();
         let items = lines_for(&entries, matches!(source, Source::Client(_)));
+        if items.len() > super::editor::MAX_LINES {
+            return Ok(Err(format!(
+                "That time makes {} lines; an invoice has at most {}. Choose fewer entries.",
+                items.len(),
+                super::editor::MAX_LINES
+            )));
+        }
         let header = DraftHeader {
             client_id: client,
             project_id: match source {

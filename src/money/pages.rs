@@ -67,7 +67,7 @@ fn editor_data(
 ) -> Result<(choices::Choices, choices::Choices, Vec<taxes::Tax>), AppError> {
     let client = form.client_id.parse().ok();
     let project = form.project_id.parse().ok();
-    Ok((choices::clients(conn, client)?, choices::projects(conn, project, true)?, taxes::list(conn)?))
+    Ok((choices::clients(conn, client)?, choices::projects(conn, project, true)?, taxes::choices(conn)?))
 }
 
 /// Whether the client and project the form names are the organization's.
@@ -339,7 +339,7 @@ impl ShowPage {
     }
 
     pub fn voidable(&self) -> bool {
-        self.is_invoice() && self.doc.status != "draft" && self.doc.status != "void" && self.payments.is_empty()
+        self.is_invoice() && self.doc.status != "draft" && self.doc.status != "void"
     }
 
     pub fn convertible(&self) -> bool {
@@ -426,11 +426,11 @@ pub async fn pdf(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    let (bytes, name) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
-        let rendered = super::pdf::render_document(conn, kind, id)?;
-        Ok(rendered)
-    })
-    .await?;
+    let loaded = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| super::pdf::Loaded::load(conn, kind, id)).await?;
+    // Drawn after the transaction: no connection or lock is held while it renders.
+    let (bytes, name) = web::block(move || loaded.render())
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a PDF failed: {e}")))??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/pdf"))
         .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")))
@@ -476,7 +476,7 @@ pub fn issue_draft(
     if document::items(conn, kind, id)?.is_empty() {
         return Ok(Err("Add at least one line before issuing.".into()));
     }
-    let number = document::issue(conn, kind, id, doc.issue_date)?;
+    let number = document::issue(conn, kind, id, document::today())?;
     audit_document(
         conn,
         meta,
@@ -512,7 +512,7 @@ pub async fn delete(
                 if kind == DocKind::Invoice { ". Void it instead" } else { "" }
             )));
         }
-        diesel::sql_query(format!("DELETE FROM {} WHERE id = $1", kind.table()))
+        diesel::sql_query(format!("DELETE FROM {} WHERE id = $1 AND org_id = app_org_id()", kind.table()))
             .bind::<SqlUuid, _>(id)
             .execute(conn)?;
         audit_document(

@@ -188,8 +188,9 @@ pub struct VoidForm {
     reason: String,
 }
 
-/// POST /invoices/{id}/void — an issued invoice without payments, with the reason.
-/// Its time entries are released so they can be billed again.
+/// POST /invoices/{id}/void — an issued invoice, with the reason (also one with
+/// payments: a mistyped payment is corrected by voiding and issuing anew; the payments
+/// stay on record). Its time entries are released so they can be billed again.
 pub async fn void(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -212,9 +213,6 @@ pub async fn void(
         match status.as_str() {
             "draft" => return Ok(Err("A draft is not voided: delete it instead.".into())),
             "void" => return Ok(Err("This invoice is void already.".into())),
-            _ if doc.amount_paid > Decimal::ZERO => {
-                return Ok(Err("Payments are recorded on this invoice, so it cannot be voided.".into()));
-            }
             _ => {}
         }
         diesel::sql_query(
@@ -237,7 +235,15 @@ pub async fn void(
             id,
             serde_json::json!({ "number": doc.number, "reason": reason, "time_entries_released": released }),
         )?;
-        Ok(Ok(format!("{} is void.", doc.label())))
+        Ok(Ok(if doc.amount_paid > Decimal::ZERO {
+            format!(
+                "{} is void. The {} received stay on record: refund them or apply them to a new invoice.",
+                doc.label(),
+                amounts::with_currency(doc.amount_paid, &doc.currency)
+            )
+        } else {
+            format!("{} is void.", doc.label())
+        }))
     })
     .await?;
     Ok(match outcome {

@@ -49,15 +49,38 @@ pub struct PdfInput<'a> {
     pub status: &'a str,
 }
 
-/// Loads a document and renders it: the PDF's bytes and its file name.
-pub fn render_document(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> Result<(Vec<u8>, String), AppError> {
-    let doc = document::find(conn, kind, id)?;
-    let items = document::items(conn, kind, id)?;
-    let issuer = Issuer::load(conn)?;
-    let totals = document::totals_of(&items);
-    let status = document::shown_status(kind, &doc.status, doc.end_date, doc.balance(), document::today());
-    let bytes = render(&PdfInput { kind, doc: &doc, items: &items, totals: &totals, issuer: &issuer, status })?;
-    Ok((bytes, file_name(kind, &doc)))
+/// A document with what its PDF needs, loaded in the tenant transaction and drawn
+/// after it.
+pub struct Loaded {
+    pub kind: DocKind,
+    pub doc: Document,
+    pub items: Vec<Item>,
+    pub issuer: Issuer,
+}
+
+impl Loaded {
+    pub fn load(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> Result<Loaded, AppError> {
+        let doc = document::find(conn, kind, id)?;
+        let items = document::items(conn, kind, id)?;
+        let mut issuer = Issuer::load(conn)?;
+        // An issued document shows the organization as it was when issued.
+        if let Some(name) = &doc.issuer_name {
+            issuer.name = name.clone();
+            issuer.address = doc.issuer_address.clone().unwrap_or_default();
+            issuer.tax_id = doc.issuer_tax_id.clone().unwrap_or_default();
+        }
+        Ok(Loaded { kind, doc, items, issuer })
+    }
+
+    /// The PDF's bytes and its file name.
+    pub fn render(&self) -> Result<(Vec<u8>, String), AppError> {
+        let totals = document::totals_of(&self.items);
+        let doc = &self.doc;
+        let status = document::shown_status(self.kind, &doc.status, doc.end_date, doc.balance(), document::today());
+        let input =
+            PdfInput { kind: self.kind, doc, items: &self.items, totals: &totals, issuer: &self.issuer, status };
+        Ok((render(&input)?, file_name(self.kind, doc)))
+    }
 }
 
 /// "INV-2026-0001.pdf", or "invoice-draft.pdf" before a number is assigned.

@@ -179,6 +179,8 @@ pub async fn convert(
     meta: RequestMeta,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // The route needs manage_invoices (it makes one); the quotation must be readable too.
+    ctx.require(crate::team::Permission::ViewQuotations)?;
     let id = parse_id(&path)?;
     let tenant = ctx.tenant();
     let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {

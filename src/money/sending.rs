@@ -11,11 +11,13 @@ use diesel::sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid};
 use super::amounts;
 use super::document::{self, DocKind, Document};
 use super::pages::{audit_document, issue_draft, parse_id};
+use super::pdf::Loaded;
 use crate::auth::tokens::{hash_token, random_token};
 use crate::db;
 use crate::db::ids::PortalTokenId;
 use crate::mail::{self, Attachment, Brand, Letter};
 use crate::state::AppState;
+use crate::team::Permission;
 use crate::web::AppError;
 use crate::web::auth::OrgContext;
 use crate::web::flash::{Flash, redirect_with};
@@ -82,7 +84,18 @@ pub fn letter(kind: DocKind, doc: &Document, org_name: &str, brand_color: &str, 
     }
 }
 
-/// POST /invoices/{id}/send, /quotations/{id}/send
+/// Whether a document in `status` may be emailed; the reason if not.
+fn refusal(kind: DocKind, status: &str) -> Option<String> {
+    match (kind, status) {
+        (DocKind::Invoice, "void") => Some("A void invoice is not sent.".into()),
+        (DocKind::Quotation, "accepted" | "declined") => Some(format!("This quotation has been {status} already.")),
+        _ => None,
+    }
+}
+
+/// POST /invoices/{id}/send, /quotations/{id}/send — in three steps, so that no lock is
+/// held while the PDF is drawn: issue a draft (its number is then taken, as when it is
+/// marked sent), draw the PDF, then queue the email and record the sending.
 pub async fn send(
     kind: DocKind,
     req: HttpRequest,
@@ -92,11 +105,14 @@ pub async fn send(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
+    let location = format!("{}/{id}", kind.base_path());
     let tenant = ctx.tenant();
-    let app_url = state.settings.app_url().to_string();
-    let days = state.settings.portal.link_days;
-    let (org_name, brand_color) = (ctx.org_name.clone(), ctx.brand_color.clone());
-    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
+    let may_issue = ctx.can(match kind {
+        DocKind::Invoice => Permission::ManageInvoices,
+        DocKind::Quotation => Permission::ManageQuotations,
+    });
+    let issue_meta = meta.clone();
+    let prepared = db::tenant_tx(&state.pool, tenant, move |conn| {
         let status = document::lock_status(conn, kind, id)?;
         let doc = document::find(conn, kind, id)?;
         if doc.client_email.is_empty() {
@@ -105,20 +121,38 @@ pub async fn send(
                 doc.client_name
             )));
         }
-        match (kind, status.as_str()) {
-            (DocKind::Invoice, "void") => return Ok(Err("A void invoice is not sent.".into())),
-            (DocKind::Quotation, "accepted" | "declined") => {
-                return Ok(Err(format!("This quotation has been {status} already.")));
-            }
-            (_, "draft") => {
-                if let Err(refusal) = issue_draft(conn, &meta, &tenant, kind, id)? {
-                    return Ok(Err(refusal));
-                }
-            }
-            _ => {}
+        if let Some(refusal) = refusal(kind, &status) {
+            return Ok(Err(refusal));
         }
-        let doc = document::find(conn, kind, id)?;
-        let (pdf, file_name) = super::pdf::render_document(conn, kind, id)?;
+        if status == "draft" {
+            if !may_issue {
+                return Ok(Err(format!("Only someone who may edit {}s can issue this draft.", kind.key())));
+            }
+            if let Err(refusal) = issue_draft(conn, &issue_meta, &tenant, kind, id)? {
+                return Ok(Err(refusal));
+            }
+        }
+        Ok(Ok(Loaded::load(conn, kind, id)?))
+    })
+    .await?;
+    let loaded = match prepared {
+        Ok(loaded) => loaded,
+        Err(refusal) => return Ok(redirect_with(&req, &location, Flash::error(refusal))),
+    };
+    let (loaded, pdf, file_name) = web::block(move || loaded.render().map(|(pdf, name)| (loaded, pdf, name)))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a PDF failed: {e}")))??;
+
+    let app_url = state.settings.app_url().to_string();
+    let days = state.settings.portal.link_days;
+    let (org_name, brand_color) = (loaded.issuer.name.clone(), ctx.brand_color.clone());
+    let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
+        // Voided (or answered) while the PDF was drawn: not sent after all.
+        let status = document::lock_status(conn, kind, id)?;
+        if let Some(refusal) = refusal(kind, &status) {
+            return Ok(Err(refusal));
+        }
+        let doc = loaded.doc;
         let token = mint_link(conn, kind, &doc, days, tenant.user_id)?;
         let link = format!("{app_url}/p/{token}");
         let mut email = letter(kind, &doc, &org_name, &brand_color, &link, days)
@@ -127,7 +161,7 @@ pub async fn send(
         email.attachments.push(Attachment::new(&file_name, "application/pdf", &pdf));
         mail::enqueue(conn, Some(tenant.org_id), &email)?;
         diesel::sql_query(format!(
-            "UPDATE {} SET sent_at = now(), sent_by = $2, updated_at = now() WHERE id = $1",
+            "UPDATE {} SET sent_at = now(), sent_by = $2, updated_at = now() WHERE id = $1 AND org_id = app_org_id()",
             kind.table()
         ))
         .bind::<SqlUuid, _>(id)
@@ -145,7 +179,6 @@ pub async fn send(
         Ok(Ok(format!("{} {} is on its way to {}.", kind.title(), doc.label(), doc.client_email)))
     })
     .await?;
-    let location = format!("{}/{id}", kind.base_path());
     Ok(match outcome {
         Ok(message) => redirect_with(&req, &location, Flash::success(message)),
         Err(refusal) => redirect_with(&req, &location, Flash::error(refusal)),

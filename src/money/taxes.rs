@@ -60,6 +60,14 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Tax>> {
     .load(conn)
 }
 
+/// The organization's taxes for a line's select (without the usage counts).
+pub fn choices(conn: &mut PgConnection) -> QueryResult<Vec<Tax>> {
+    diesel::sql_query(
+        "SELECT id, name, rate, 0::bigint AS drafts_using FROM taxes WHERE org_id = app_org_id() ORDER BY lower(name)",
+    )
+    .load(conn)
+}
+
 #[derive(Deserialize, Default, Clone)]
 pub struct TaxForm {
     #[serde(default)]

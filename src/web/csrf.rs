@@ -11,7 +11,7 @@ use actix_web::cookie::{Cookie, CookieJar, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::web::{self, BytesMut};
 use actix_web::{HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use rand::RngCore;
@@ -23,10 +23,6 @@ use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
-/// The most a form body may be before the token is even looked for: the largest form
-/// a route accepts (without JavaScript, a long invoice posts its token in the body).
-const MAX_BODY: usize = crate::web::form::LARGEST_FORM_BYTES;
-
 pub fn cookie_name(https: bool) -> &'static str {
     if https { "__Host-csrf" } else { "csrf" }
 }
@@ -128,21 +124,35 @@ fn decode(raw: &[u8]) -> Option<String> {
     percent_encoding::percent_decode(&plus_as_space).decode_utf8().ok().map(|s| s.into_owned())
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
+/// The token among the leading fields of an urlencoded form. Only a prefix of the body
+/// is read (our forms put the token first), and put back in front of the rest: a large
+/// body is never buffered here, before anyone is known.
+async fn token_in_urlencoded(req: &mut ServiceRequest) -> Result<Option<String>, AppError> {
     let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(AppError::PayloadTooLarge { limit: MAX_BODY });
+    let mut prefix = BytesMut::new();
+    let mut ended = false;
+    let token = loop {
+        // Only whole pairs: up to the last '&', or everything once the body has ended.
+        let whole = if ended { prefix.len() } else { prefix.iter().rposition(|b| *b == b'&').unwrap_or(0) };
+        if let Some(token) = token_in_form(&prefix[..whole]) {
+            break Some(token);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        if ended || prefix.len() > PREFIX_MAX {
+            break None;
+        }
+        match payload.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(_)) => return Err(AppError::BadRequest("The form could not be read.".into())),
+            None => ended = true,
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok(prefix.freeze()) });
+    req.set_payload(Payload::Stream { payload: Box::pin(head.chain(payload)) });
+    Ok(token)
 }
 
-/// How much of an upload is read, at most, to find its leading token field.
-const MULTIPART_PREFIX_MAX: usize = 16 * 1024;
+/// How much of a form or upload is read, at most, to find its leading token field.
+const PREFIX_MAX: usize = 16 * 1024;
 
 fn multipart_boundary(req: &ServiceRequest) -> Option<String> {
     let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -172,7 +182,7 @@ async fn token_in_multipart(req: &mut ServiceRequest, boundary: &str) -> Result<
             let value = &prefix[headers_end + 4..headers_end + 4 + value_len];
             break first_is_token.then(|| String::from_utf8_lossy(value).trim().to_string());
         }
-        if prefix.len() > MULTIPART_PREFIX_MAX {
+        if prefix.len() > PREFIX_MAX {
             break None;
         }
         match payload.next().await {
@@ -202,12 +212,7 @@ pub async fn protect(
         let header_token = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let given = match header_token {
             Some(t) => Some(t),
-            None if is_form(&req) => {
-                let body = read_body(&mut req).await?;
-                let token = token_in_form(&body);
-                req.set_payload(Payload::from(body));
-                token
-            }
+            None if is_form(&req) => token_in_urlencoded(&mut req).await?,
             None => match multipart_boundary(&req) {
                 Some(boundary) => token_in_multipart(&mut req, &boundary).await?,
                 None => None,

@@ -58,9 +58,34 @@ pub fn date_order(errors: &mut FieldErrors, field: &'static str, start: Option<N
     }
 }
 
+/// A typed number without its thousands separators: "12,500.50" and "12 500.50" read
+/// as 12500.50. A comma anywhere else is refused rather than guessed: "12,50" is twelve
+/// and a half in much of Europe, and must not become 1250.
+pub fn ungrouped(raw: &str) -> Result<String, &'static str> {
+    let text: String = raw.trim().chars().filter(|c| *c != ' ' && *c != '\u{a0}').collect();
+    if !text.contains(',') {
+        return Ok(text);
+    }
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    let whole = digits.split('.').next().unwrap_or_default();
+    let mut groups = whole.split(',');
+    let first_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()) && g.chars().all(|c| c.is_ascii_digit()));
+    if first_ok && groups.all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit())) {
+        Ok(text.replace(',', ""))
+    } else {
+        Err("Use a dot for decimals, like 12.50.")
+    }
+}
+
 /// An optional non-negative amount with at most `scale` decimals and below `max`.
 pub fn amount(errors: &mut FieldErrors, field: &'static str, raw: &str, scale: u32, max: Decimal) -> Option<Decimal> {
-    let raw = raw.trim().replace([',', ' '], "");
+    let raw = match ungrouped(raw) {
+        Ok(text) => text,
+        Err(message) => {
+            errors.add(field, message);
+            return None;
+        }
+    };
     if raw.is_empty() {
         return None;
     }
@@ -142,6 +167,19 @@ mod tests {
         let mut errors = FieldErrors::default();
         assert_eq!(amount(&mut errors, "budget", "1.005", 2, Decimal::from(1_000_000)), None);
         assert!(errors.get("budget").is_some());
+    }
+
+    #[test]
+    fn commas_are_thousands_separators_or_refused() {
+        assert_eq!(ungrouped("12,500.50"), Ok("12500.50".into()));
+        assert_eq!(ungrouped("1 250"), Ok("1250".into()));
+        assert_eq!(ungrouped("-1,000"), Ok("-1000".into()));
+        assert!(ungrouped("12,50").is_err());
+        assert!(ungrouped("1,5").is_err());
+        assert!(ungrouped("1,2345").is_err());
+        let mut errors = FieldErrors::default();
+        assert_eq!(amount(&mut errors, "amount", "100,50", 2, Decimal::from(1000)), None);
+        assert_eq!(errors.get("amount"), Some("Use a dot for decimals, like 12.50."));
     }
 
     #[test]

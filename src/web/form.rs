@@ -16,10 +16,6 @@ use serde::de::DeserializeOwned;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
-/// The largest form any route accepts (a document editor with hundreds of lines); the
-/// CSRF check reads up to this much to find the token.
-pub const LARGEST_FORM_BYTES: usize = 4 * 1024 * 1024;
-
 /// `MAX` overrides the settings' body limit (in bytes) for one route's form; 0 keeps it.
 pub struct Form<T, const MAX: usize = 0>(pub T);
 

@@ -601,23 +601,24 @@ async fn an_owner_quotes_invoices_and_is_paid() {
     accept_confirms(&browser).await;
     click(&browser, &format!("form[action='/quotations/{quotation}/send'] button")).await;
     wait_for_text(&browser, ".flash", "is on its way to hannah@weber-bau.example").await;
-    wait_for_text(&browser, "h1", "QUO-2026-0001").await;
+    let (quo, inv) = (crate::money::numbered("QUO", 1), crate::money::numbered("INV", 1));
+    wait_for_text(&browser, "h1", &quo).await;
     screenshot(&browser, "quotation").await;
     let mail = app.mail.wait_for(1).await;
-    assert!(mail[0].subject().contains("Quotation QUO-2026-0001"));
-    let attached = mail[0].attachment("QUO-2026-0001.pdf").expect("the quotation's PDF is attached");
+    assert!(mail[0].subject().contains(&format!("Quotation {quo}")));
+    let attached = mail[0].attachment(&format!("{quo}.pdf")).expect("the quotation's PDF is attached");
     let printed = crate::money::pdf_text(&attached);
-    assert!(printed.contains("QUO-2026-0001") && printed.contains("5,348.46 EUR"), "{printed}");
+    assert!(printed.contains(&quo) && printed.contains("5,348.46 EUR"), "{printed}");
     pdf_screenshots(&attached, "quotation-pdf");
 
     // Converted into an invoice draft, which is issued.
     click(&browser, &format!("form[action='/quotations/{quotation}/convert'] button")).await;
     wait_for_text(&browser, ".flash", "converted into this draft invoice").await;
     let invoice = current_id(&browser).await;
-    wait_for_text(&browser, "aside.stack", "QUO-2026-0001").await;
+    wait_for_text(&browser, "aside.stack", &quo).await;
     accept_confirms(&browser).await;
     click(&browser, &format!("form[action='/invoices/{invoice}/issue'] button")).await;
-    wait_for_text(&browser, ".flash", "Invoice INV-2026-0001 has been issued.").await;
+    wait_for_text(&browser, ".flash", &format!("Invoice {inv} has been issued.")).await;
 
     // Paid in two parts.
     fill(&browser, "#pay-amount", "2000").await;
@@ -625,7 +626,7 @@ async fn an_owner_quotes_invoices_and_is_paid() {
     wait_for_text(&browser, ".flash", "3,348.46 EUR remains to be paid").await;
     // The form offers the balance; paying it settles the invoice.
     click(&browser, &format!("form[action='/invoices/{invoice}/payments'] button")).await;
-    wait_for_text(&browser, ".flash", "INV-2026-0001 is paid in full").await;
+    wait_for_text(&browser, ".flash", &format!("{inv} is paid in full")).await;
     wait_for_text(&browser, "h1", "Paid").await;
     screenshot(&browser, "invoice").await;
 
@@ -642,7 +643,7 @@ async fn an_owner_quotes_invoices_and_is_paid() {
     let pdf = res.bytes().await.unwrap().to_vec();
     let printed = crate::money::pdf_text(&pdf);
     for expected in [
-        "INV-2026-0001",
+        inv.as_str(),
         "Café print run, 500 flyers",
         "VAT 20% on 4,301.00",
         "860.20 EUR",

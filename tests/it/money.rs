@@ -24,6 +24,11 @@ fn execute(app: &TestApp, sql: &str) {
     diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut app.conn()).unwrap();
 }
 
+/// The number of the n-th document of this year's series ("INV-2026-0001").
+pub fn numbered(prefix: &str, n: u32) -> String {
+    format!("{prefix}-{}-{n:04}", chrono::Datelike::year(&chrono::Utc::now().date_naive()))
+}
+
 pub const HANNAH: &str = "SELECT id FROM clients WHERE name = 'Hannah Weber'";
 
 /// The text pdftotext reads from a PDF (layout kept, so a row stays on one line).
@@ -125,7 +130,7 @@ async fn an_invoice_is_drafted_issued_paid_and_printed_with_the_same_figures_eve
     // Issuing assigns the first number of the issue date's year.
     let res = owner.post_form(&format!("/invoices/{id}/issue"), &[]).await;
     assert_eq!(res.status, 303);
-    assert_eq!(text(&app, &format!("SELECT number FROM invoices WHERE id = '{id}'")), "INV-2026-0001");
+    assert_eq!(text(&app, &format!("SELECT number FROM invoices WHERE id = '{id}'")), numbered("INV", 1));
     assert_eq!(app.count("audit_logs WHERE action = 'invoice.issued'"), 1);
 
     // Payments: too much is refused; part, then the rest.
@@ -160,7 +165,7 @@ async fn an_invoice_is_drafted_issued_paid_and_printed_with_the_same_figures_eve
     assert!(pdf.len() < 60_000, "a one-page invoice embeds only the glyphs it uses ({} bytes)", pdf.len());
     let printed = pdf_text(&pdf);
     for expected in [
-        "INV-2026-0001",
+        &numbered("INV", 1),
         "Größe Łódź, café & crème",
         "₹ ¥ €",
         "49.98",
@@ -183,7 +188,14 @@ async fn an_invoice_is_drafted_issued_paid_and_printed_with_the_same_figures_eve
     let (status, _, csv) = owner.get_bytes("/invoices.csv").await;
     assert_eq!(status, 200);
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.contains("\"INV-2026-0001\",\"paid\",\"Hannah Weber\",\"2026-11-02\",\"2026-12-02\",\"EUR\",\"45.99\",\"10.06\",\"56.05\",\"56.05\",\"0.00\""), "{csv}");
+    // Issued today: the issue date becomes the day of issue, the 30 days' term stays.
+    let today = chrono::Utc::now().date_naive();
+    let due = today + chrono::Duration::days(30);
+    let inv = numbered("INV", 1);
+    let row = format!(
+        "\"{inv}\",\"paid\",\"Hannah Weber\",\"{today}\",\"{due}\",\"EUR\",\"45.99\",\"10.06\",\"56.05\",\"56.05\",\"0.00\""
+    );
+    assert!(csv.contains(&row), "{csv}");
 
     // Issued invoices are immutable, also by a hand-made POST.
     let res =
@@ -198,6 +210,30 @@ async fn an_invoice_is_drafted_issued_paid_and_printed_with_the_same_figures_eve
         &mut conn,
     );
     assert!(refused.is_err(), "the trigger keeps issued invoices as they are");
+    for sql in [
+        format!("DELETE FROM invoices WHERE id = '{id}'"),
+        format!("UPDATE invoices SET status = 'sent' WHERE id = '{id}'"),
+        format!("UPDATE invoices SET due_date = due_date + 1 WHERE id = '{id}'"),
+        format!("DELETE FROM invoice_items WHERE invoice_id = '{id}'"),
+    ] {
+        let refused = diesel::RunQueryDsl::execute(diesel::sql_query(&sql), &mut conn);
+        assert!(refused.is_err(), "refused: {sql}");
+    }
+    // An item of a draft cannot be moved onto the issued invoice either.
+    let res = save_document(&owner, "/invoices", &client, "due_date", &[("Sneaked in", "1", "1", "")], &[]).await;
+    let draft = id_from(res.location().unwrap());
+    let moved = diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("UPDATE invoice_items SET invoice_id = '{id}' WHERE invoice_id = '{draft}'")),
+        &mut conn,
+    );
+    assert!(moved.is_err(), "items do not move onto an issued invoice");
+
+    // The client's details are kept as they were when issued.
+    execute(&app, "UPDATE clients SET name = 'Hannah Renamed', address = 'Elsewhere 1' WHERE name = 'Hannah Weber'");
+    let page = owner.get(&format!("/invoices/{id}")).await;
+    assert!(page.body.contains("Friedrichstraße 10") && !page.body.contains("Hannah Renamed"));
+    let (_, _, pdf) = owner.get_bytes(&format!("/invoices/{id}/pdf")).await;
+    assert!(pdf_text(&pdf).contains("Hannah Weber"));
 }
 
 #[tokio::test]
@@ -223,7 +259,7 @@ async fn issuing_assigns_gapless_numbers_under_concurrency() {
         &mut app.conn(),
     )
     .unwrap();
-    let expected: Vec<String> = (1..=12).map(|n| format!("INV-2026-{n:04}")).collect();
+    let expected: Vec<String> = (1..=12).map(|n| numbered("INV", n)).collect();
     assert_eq!(numbers, expected, "each draft got one number, with no gaps and no duplicates");
     assert_eq!(app.count("audit_logs WHERE action = 'invoice.issued'"), 12);
 }
@@ -246,6 +282,7 @@ async fn bad_lines_are_refused_next_to_their_field_and_nothing_is_stored() {
         (vec![("Work", "1", "10", &foreign_tax)], "Choose one of the taxes in the list."),
         (vec![(&long, "1", "10", "")], "Use at most 5000 characters."),
         (vec![("Work", "1", "100", ""), ("Discount", "1", "-200", "")], "the total would be below zero"),
+        (vec![("Work", "1,5", "10", "")], "Use a dot for decimals, like 12.50."),
     ];
     for (lines, message) in &cases {
         let res = save_document(&owner, "/invoices", &client, "due_date", lines, &[]).await;
@@ -341,7 +378,25 @@ async fn void_needs_a_reason_takes_no_payments_and_releases_time() {
     let res = save_document(&owner, "/invoices", &client, "due_date", &[("Work", "1", "100", "")], &[]).await;
     let next = id_from(res.location().unwrap());
     owner.post_form(&format!("/invoices/{next}/issue"), &[]).await;
-    assert_eq!(text(&app, &format!("SELECT number FROM invoices WHERE id = '{next}'")), "INV-2026-0002");
+    assert_eq!(text(&app, &format!("SELECT number FROM invoices WHERE id = '{next}'")), numbered("INV", 2));
+
+    // An invoice with a (mistyped) payment can still be voided; the payment stays on record.
+    owner
+        .post_form(
+            &format!("/invoices/{next}/payments"),
+            &[("date", "2026-11-10"), ("amount", "10"), ("method", "cash")],
+        )
+        .await;
+    let res = owner.post_form(&format!("/invoices/{next}/void"), &[("reason", "Payment typed wrong; reissued")]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(text(&app, &format!("SELECT status FROM invoices WHERE id = '{next}'")), "void");
+    assert_eq!(app.count("payments"), 1);
+
+    // A zero-total invoice is paid as soon as it is issued.
+    let res = save_document(&owner, "/invoices", &client, "due_date", &[("Goodwill visit", "1", "0", "")], &[]).await;
+    let free = id_from(res.location().unwrap());
+    owner.post_form(&format!("/invoices/{free}/issue"), &[]).await;
+    assert_eq!(text(&app, &format!("SELECT status FROM invoices WHERE id = '{free}'")), "paid");
 }
 
 #[tokio::test]
@@ -443,11 +498,11 @@ async fn a_quotation_is_sent_with_its_pdf_and_converted_once() {
     assert_eq!(res.status, 303);
     assert_eq!(
         text(&app, &format!("SELECT number || ' ' || status FROM quotations WHERE id = '{id}'")),
-        "QUO-2026-0001 sent"
+        format!("{} sent", numbered("QUO", 1))
     );
     let mail = app.mail.wait_for(1).await;
     assert_eq!(mail[0].to, vec!["hannah@weber-bau.example".to_string()]);
-    assert!(mail[0].subject().contains("QUO-2026-0001"));
+    assert!(mail[0].subject().contains(&numbered("QUO", 1)));
     let body = mail[0].decoded();
     assert!(body.contains("6,545.00 EUR"), "the email shows the total");
     let link = mail[0].link(&format!("{}/p/", app.base)).expect("a portal link");
@@ -459,7 +514,7 @@ async fn a_quotation_is_sent_with_its_pdf_and_converted_once() {
     )
     .unwrap();
     assert_ne!(stored, token.as_bytes(), "only the hash is stored");
-    let pdf = mail[0].attachment("QUO-2026-0001.pdf").expect("the PDF is attached");
+    let pdf = mail[0].attachment(&format!("{}.pdf", numbered("QUO", 1))).expect("the PDF is attached");
     let printed = pdf_text(&pdf);
     assert!(printed.contains("QUOTATION") && printed.contains("6,545.00 EUR"), "{printed}");
     assert_eq!(app.count("audit_logs WHERE action = 'quotation.sent'"), 1);
@@ -486,7 +541,7 @@ async fn a_quotation_is_sent_with_its_pdf_and_converted_once() {
     let page = owner.get(&format!("/quotations/{id}")).await;
     assert!(page.body.contains(&format!("/invoices/{invoice}")), "the quotation links to its invoice");
     let page = owner.get(&format!("/invoices/{invoice}")).await;
-    assert!(page.body.contains("QUO-2026-0001"), "the invoice links to its quotation");
+    assert!(page.body.contains(&numbered("QUO", 1)), "the invoice links to its quotation");
     owner.post_form(&format!("/quotations/{id}/convert"), &[]).await;
     assert_eq!(app.count("invoices"), 1, "converting twice is refused");
     assert_eq!(app.count("audit_logs WHERE action = 'quotation.converted'"), 1);
@@ -505,24 +560,22 @@ async fn a_quotation_is_answered_once_and_only_while_valid() {
     }
     let tenant = tenant_of(&app);
     let mut conn = app.conn();
-    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     let run = |conn: &mut diesel::PgConnection, id, a: &Answer, today| {
         clienthub::db::tenant::transaction(conn, &tenant, |c| answer(c, id, a, today)).unwrap()
     };
-    assert_eq!(run(&mut conn, ids[0], &Answer::Accept, day("2026-11-20")), Err(AnswerRefused::NotSent));
+    assert_eq!(run(&mut conn, ids[0], &Answer::Accept, chrono::Utc::now().date_naive()), Err(AnswerRefused::NotSent));
     owner.post_form(&format!("/quotations/{}/send", ids[0]), &[]).await;
     owner.post_form(&format!("/quotations/{}/send", ids[1]), &[]).await;
-    // Valid until 2026-12-02: the day after, it has expired.
+    // Sent today, valid for 30 days: the day after that, it has expired.
+    let until = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+    let after = until + chrono::Duration::days(1);
+    assert_eq!(run(&mut conn, ids[0], &Answer::Accept, after), Err(AnswerRefused::Expired(until)));
+    assert_eq!(run(&mut conn, ids[0], &Answer::Accept, until), Ok(()));
     assert_eq!(
-        run(&mut conn, ids[0], &Answer::Accept, day("2026-12-03")),
-        Err(AnswerRefused::Expired(day("2026-12-02")))
-    );
-    assert_eq!(run(&mut conn, ids[0], &Answer::Accept, day("2026-12-02")), Ok(()));
-    assert_eq!(
-        run(&mut conn, ids[0], &Answer::Decline { reason: String::new() }, day("2026-12-01")),
+        run(&mut conn, ids[0], &Answer::Decline { reason: String::new() }, until),
         Err(AnswerRefused::AlreadyAnswered("accepted".into()))
     );
-    assert_eq!(run(&mut conn, ids[1], &Answer::Decline { reason: "Too dear".into() }, day("2026-11-25")), Ok(()));
+    assert_eq!(run(&mut conn, ids[1], &Answer::Decline { reason: "Too dear".into() }, until), Ok(()));
     assert_eq!(
         text(&app, &format!("SELECT status || ' ' || decline_reason FROM quotations WHERE id = '{}'", ids[1])),
         "declined Too dear"
@@ -549,21 +602,32 @@ async fn lists_filter_by_status_client_and_dates_and_total_per_currency() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
     let client = one(&app, HANNAH);
-    for (price, currency, due) in
-        [("100", "EUR", "2026-12-02"), ("250.50", "EUR", "2026-11-05"), ("80", "USD", "2026-12-02")]
-    {
+    let mut ids = Vec::new();
+    for (price, currency) in [("100", "EUR"), ("250.50", "EUR"), ("80", "USD")] {
         let res = save_document(
             &owner,
             "/invoices",
             &client,
             "due_date",
             &[("Work", "1", price, "")],
-            &[("currency", currency), ("due_date", due)],
+            &[("currency", currency)],
         )
         .await;
         let id = id_from(res.location().unwrap());
         owner.post_form(&format!("/invoices/{id}/issue"), &[]).await;
+        ids.push(id);
     }
+    // One was issued in October and was due on 5 November (dates no page can set).
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut *app.conn(),
+        &format!(
+            "ALTER TABLE invoices DISABLE TRIGGER invoices_issued_are_frozen;
+             UPDATE invoices SET issue_date = '2026-10-06', due_date = '2026-11-05' WHERE id = '{}';
+             ALTER TABLE invoices ENABLE TRIGGER invoices_issued_are_frozen;",
+            ids[1]
+        ),
+    )
+    .unwrap();
     let page = owner.get("/invoices").await;
     assert!(page.body.contains("350.50 EUR") && page.body.contains("80.00 USD"), "totals per currency");
     // The one due on 5 November has passed its due date with a balance.
@@ -572,7 +636,7 @@ async fn lists_filter_by_status_client_and_dates_and_total_per_currency() {
     assert!(overdue.body.contains("250.50 EUR"));
     let usd = owner.get(&format!("/invoices?client_id={client}&status=sent")).await;
     assert_eq!(usd.body.matches("<tr>").count(), 1 + 3, "sent includes the overdue one");
-    let none = owner.get("/invoices?from=2026-11-03").await;
+    let none = owner.get("/invoices?to=2026-10-01").await;
     assert!(none.body.contains("Nothing matches these filters."));
     let bad = owner.get("/invoices?from=2026-02-30").await;
     assert_eq!(bad.status, 400);
