@@ -41,6 +41,9 @@ fn document(total: Decimal) -> Document {
         client_address: "Friedrichstraße 10\n10117 Berlin".into(),
         client_tax_id: "DE123456789".into(),
         project_title: Some("Website redesign".into()),
+        issuer_name: None,
+        issuer_address: None,
+        issuer_tax_id: None,
     }
 }
 
