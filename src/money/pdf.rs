@@ -377,7 +377,13 @@ pub fn render(input: &PdfInput<'_>) -> Result<Vec<u8>, AppError> {
         left_y -= h * scale + 14.0;
     }
     left_y -= 12.0;
-    c.text(Face::Bold, 12.0, INK, MARGIN, left_y, &input.issuer.name);
+    // Long names wrap in their column instead of running under the title.
+    for (i, line) in c.wrap(Face::Bold, 12.0, &input.issuer.name, 230.0).iter().enumerate() {
+        if i > 0 {
+            left_y -= 15.0;
+        }
+        c.text(Face::Bold, 12.0, INK, MARGIN, left_y, line);
+    }
     for line in c.wrap(Face::Regular, BODY, &input.issuer.address, 230.0) {
         left_y -= LINE;
         c.text(Face::Regular, BODY, MUTED, MARGIN, left_y, &line);
@@ -434,14 +440,19 @@ pub fn render(input: &PdfInput<'_>) -> Result<Vec<u8>, AppError> {
         if input.kind == DocKind::Invoice { "BILL TO" } else { "PREPARED FOR" },
     );
     y -= LINE + 2.0;
-    c.text(Face::Bold, 10.5, INK, MARGIN, y, &doc.client_name);
+    for (i, line) in c.wrap(Face::Bold, 10.5, &doc.client_name, 260.0).iter().enumerate() {
+        if i > 0 {
+            y -= 13.0;
+        }
+        c.text(Face::Bold, 10.5, INK, MARGIN, y, line);
+    }
     let mut client_lines = Vec::new();
     if !doc.client_company.is_empty() {
-        client_lines.push(doc.client_company.clone());
+        client_lines.extend(c.wrap(Face::Regular, BODY, &doc.client_company, 260.0));
     }
     client_lines.extend(c.wrap(Face::Regular, BODY, &doc.client_address, 260.0).into_iter().filter(|l| !l.is_empty()));
     if !doc.client_email.is_empty() {
-        client_lines.push(doc.client_email.clone());
+        client_lines.extend(c.wrap(Face::Regular, BODY, &doc.client_email, 260.0));
     }
     if !doc.client_tax_id.is_empty() {
         client_lines.push(format!("Tax ID: {}", doc.client_tax_id));
