@@ -742,3 +742,38 @@ async fn random_documents_show_the_same_figures_on_the_page_in_the_pdf_the_email
     }
     assert!(compared >= documents / 2, "most random documents are valid and were compared ({compared})");
 }
+
+/// The organization's logo is drawn on its documents, on the paper size it chose.
+#[tokio::test]
+async fn documents_carry_the_logo_on_the_chosen_paper() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let client = one(&app, HANNAH);
+    let logo = hex::encode(crate::orgs::png());
+    execute(
+        &app,
+        &format!(
+            "UPDATE organizations SET logo = decode('{logo}', 'hex'), logo_content_type = 'image/png', logo_updated_at = now(),
+                    paper_size = 'Letter', address = '12 Harbour Street\nBristol BS1 4RW', tax_id = 'GB123456789'
+             WHERE name = 'Northwind Studio'"
+        ),
+    );
+    let res = save_document(&owner, "/quotations", &client, "valid_until", &[("Work", "1", "100", "")], &[]).await;
+    let id = id_from(res.location().unwrap());
+    let (status, headers, pdf) = owner.get_bytes(&format!("/quotations/{id}/pdf")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get("content-disposition").unwrap(), "inline; filename=\"quotation-draft.pdf\"");
+    let dir = std::env::temp_dir().join(format!("clienthub-logo-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("q.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let info = String::from_utf8(Command::new("pdfinfo").arg(&file).output().unwrap().stdout).unwrap();
+    assert!(info.contains("612 x 792 pts (letter)"), "Letter paper:\n{info}");
+    let images = String::from_utf8(Command::new("pdfimages").arg("-list").arg(&file).output().unwrap().stdout).unwrap();
+    assert!(images.lines().any(|l| l.split_whitespace().nth(2) == Some("image")), "the logo is drawn:\n{images}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let printed = pdf_text(&pdf);
+    assert!(
+        printed.contains("12 Harbour Street") && printed.contains("Tax ID: GB123456789") && printed.contains("DRAFT")
+    );
+}

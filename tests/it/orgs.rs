@@ -70,7 +70,7 @@ async fn settings_are_saved_audited_and_the_brand_color_reaches_every_page() {
     assert_eq!(app.member().await.get("/settings").await.status, 403);
 }
 
-fn png() -> Vec<u8> {
+pub fn png() -> Vec<u8> {
     // A real 1×1 PNG.
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend_from_slice(&[
