@@ -221,8 +221,11 @@ pub async fn save(
     let outcome = db::tenant_tx(&state.pool, tenant, move |conn| {
         let existing = match id {
             Some(id) => {
-                // Locked: a concurrent issue waits, or this save sees it issued.
-                document::lock_status(conn, kind, id)?;
+                // Saving locks the row: a concurrent issue waits, or this save sees it
+                // issued. Adding rows or updating totals changes nothing and takes no lock.
+                if op == Op::Save {
+                    document::lock_status(conn, kind, id)?;
+                }
                 let doc = document::find(conn, kind, id)?;
                 if !doc.is_draft() {
                     return Ok(Outcome::Issued(doc));
