@@ -15,6 +15,7 @@ pub mod mail;
 pub mod money;
 pub mod notifications;
 pub mod orgs;
+pub mod portal;
 pub mod projects;
 pub mod routes;
 pub mod state;

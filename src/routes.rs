@@ -5,7 +5,9 @@
 use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
-use crate::{audit, auth, clients, dashboard, files, health, money, orgs, projects, tasks, team, time_tracking};
+use crate::{
+    audit, auth, clients, dashboard, files, health, money, orgs, portal, projects, tasks, team, time_tracking,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     health::routes(cfg);
@@ -20,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     files::routes(cfg);
     time_tracking::routes(cfg);
     money::routes(cfg);
+    portal::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -36,6 +39,7 @@ pub fn all() -> Vec<RouteEntry> {
         files::ROUTES,
         time_tracking::ROUTES,
         money::ROUTES,
+        portal::ROUTES,
     ]
     .concat()
 }

@@ -41,6 +41,10 @@ struct DashboardPage {
 }
 
 async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    // A client's dashboard is their portal.
+    if ctx.is_client() {
+        return Ok(crate::web::flash::redirect("/portal"));
+    }
     let can_see_team = ctx.can(Permission::ViewTeam);
     let can_see_audit = ctx.can(Permission::ViewAuditLogs);
     let user_id = ctx.user.id;

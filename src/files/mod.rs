@@ -10,7 +10,7 @@ pub mod queries;
 pub mod store;
 mod upload;
 
-pub use handlers::upload_limit;
+pub use handlers::{download, upload_limit};
 pub use queries::{FileRow, human_size, list_for_client, list_for_project};
 pub use store::{FileStore, LocalDisk, StorageKey, StoreWriter};
 

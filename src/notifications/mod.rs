@@ -13,6 +13,8 @@ pub enum Kind {
     TaskAssigned,
     TaskComment,
     Mention,
+    QuotationAccepted,
+    QuotationDeclined,
 }
 
 impl Kind {
@@ -21,6 +23,8 @@ impl Kind {
             Kind::TaskAssigned => "task_assigned",
             Kind::TaskComment => "task_comment",
             Kind::Mention => "mention",
+            Kind::QuotationAccepted => "quotation_accepted",
+            Kind::QuotationDeclined => "quotation_declined",
         }
     }
 }

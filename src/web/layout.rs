@@ -53,6 +53,15 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/audit-logs", "Audit log", "activity", Some(Permission::ViewAuditLogs)),
 ];
 
+/// The navigation of client users: their portal.
+const PORTAL_NAV: &[(&str, &str, &str)] = &[
+    ("/portal", "Overview", "home"),
+    ("/portal/projects", "Projects", "folder"),
+    ("/portal/files", "Files", "file"),
+    ("/portal/invoices", "Invoices", "receipt"),
+    ("/portal/quotations", "Quotations", "file"),
+];
+
 pub const DEFAULT_BRAND: &str = "#4f46e5";
 
 fn initials(name: &str) -> String {
@@ -75,8 +84,14 @@ impl Layout {
         let mut layout = Layout::public(req, title);
         let items = org
             .map(|ctx| {
+                if ctx.is_client() {
+                    return PORTAL_NAV
+                        .iter()
+                        .map(|(href, label, icon)| NavItem { href, label, icon, active: false })
+                        .collect();
+                }
                 NAV.iter()
-                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p) && !ctx.is_client()))
+                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p)))
                     .map(|(href, label, icon, _)| NavItem { href, label, icon, active: false })
                     .collect()
             })

@@ -23,6 +23,8 @@ pub enum Access {
     Member,
     /// A staff member (not a client user) whose role has this permission.
     Permission(Permission),
+    /// A client user of the active organization: the portal.
+    Client,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +56,12 @@ async fn enforce(
                 return Err(AppError::Forbidden.into());
             }
             ctx.require(p)?;
+        }
+        Access::Client => {
+            let ctx = org_context(req.request()).await?;
+            if !ctx.is_client() || ctx.client_id.is_none() {
+                return Err(AppError::Forbidden.into());
+            }
         }
     }
     next.call(req).await

@@ -13,6 +13,7 @@ mod jobs;
 mod money;
 mod orgs;
 mod plumbing;
+mod portal;
 mod profile;
 mod reset;
 mod rls;

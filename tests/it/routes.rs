@@ -134,6 +134,19 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/quotations/{id}/pdf", Access::Permission(Permission::ViewQuotations)),
     ("POST", "/quotations/{id}/send", Access::Permission(Permission::SendQuotations)),
     ("POST", "/quotations/{id}/convert", Access::Permission(Permission::ManageInvoices)),
+    ("GET", "/portal", Access::Client),
+    ("GET", "/portal/projects", Access::Client),
+    ("GET", "/portal/projects/{id}", Access::Client),
+    ("GET", "/portal/files", Access::Client),
+    ("GET", "/portal/files/{id}/download", Access::Client),
+    ("GET", "/portal/invoices", Access::Client),
+    ("GET", "/portal/invoices/{id}", Access::Client),
+    ("GET", "/portal/invoices/{id}/pdf", Access::Client),
+    ("GET", "/portal/quotations", Access::Client),
+    ("GET", "/portal/quotations/{id}", Access::Client),
+    ("GET", "/portal/quotations/{id}/pdf", Access::Client),
+    ("POST", "/portal/quotations/{id}/accept", Access::Client),
+    ("POST", "/portal/quotations/{id}/decline", Access::Client),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
@@ -166,6 +179,7 @@ fn allowed(access: Access, permissions: Option<PermissionSet>, is_client: bool) 
         (_, None) => false,
         (Access::SignedIn | Access::Member, Some(_)) => true,
         (Access::Permission(p), Some(set)) => set.contains(p) && !is_client,
+        (Access::Client, Some(_)) => is_client,
     }
 }
 
