@@ -210,12 +210,15 @@ pub async fn protect(
         same_site_request(&req, &app_url)?;
         let expected = token_from_cookie(req.request()).ok_or(AppError::Csrf("no token cookie"))?;
         let header_token = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The header (htmx) first. After a boosted login the page's hx-headers may still
+        // carry the token from before the login rotated it; the form's own field, rendered
+        // with the page's content, then decides.
         let given = match header_token {
-            Some(t) => Some(t),
-            None if is_form(&req) => token_in_urlencoded(&mut req).await?,
-            None => match multipart_boundary(&req) {
-                Some(boundary) => token_in_multipart(&mut req, &boundary).await?,
-                None => None,
+            Some(t) if tokens_match(&expected, &t) => Some(t),
+            header if is_form(&req) => token_in_urlencoded(&mut req).await?.or(header),
+            header => match multipart_boundary(&req) {
+                Some(boundary) => token_in_multipart(&mut req, &boundary).await?.or(header),
+                None => header,
             },
         };
         match given {

@@ -662,3 +662,44 @@ async fn an_owner_quotes_invoices_and_is_paid() {
     screenshot(&browser, "invoices").await;
     browser.close().await.unwrap();
 }
+
+/// A client signs in, lands on their portal, opens the quotation waiting for them and
+/// accepts it; the staff member who sent it gets a notification.
+#[tokio::test]
+async fn a_client_accepts_a_quotation_in_the_portal() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let chloe = crate::money::one(&app, "SELECT id FROM clients WHERE name = 'Chloé Durand'");
+    let res = crate::money::save_document(
+        &owner,
+        "/quotations",
+        &chloe,
+        "valid_until",
+        &[
+            ("Shop redesign: templates and checkout", "1", "7200", ""),
+            ("Product photography, 40 items", "40", "35", ""),
+        ],
+        &[],
+    )
+    .await;
+    let quotation = res.location().unwrap().rsplit('/').next().unwrap().to_string();
+    assert_eq!(owner.post_form(&format!("/quotations/{quotation}/send"), &[]).await.status, 303);
+
+    let driver = start_driver().await;
+    let browser = open_browser(&driver, true).await;
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&browser, "#email", CLIENT).await;
+    fill(&browser, "#password", PASSWORD).await;
+    submit(&browser).await;
+    wait_for_path(&browser, "/portal").await;
+    wait_for_text(&browser, "#quotations-title", "Quotations awaiting your answer").await;
+    screenshot(&browser, "portal").await;
+    click(&browser, &format!("a[href='/portal/quotations/{quotation}']")).await;
+    wait_for_text(&browser, "#answer-title", "Your answer").await;
+    screenshot(&browser, "portal-quotation").await;
+    click(&browser, &format!("form[action='/portal/quotations/{quotation}/accept'] button")).await;
+    wait_for_text(&browser, ".flash", "is accepted").await;
+    wait_for_text(&browser, "h1", "Accepted").await;
+    assert_eq!(app.count("notifications WHERE kind = 'quotation_accepted'"), 1);
+    browser.close().await.unwrap();
+}

@@ -140,8 +140,10 @@ async fn an_organization_that_requires_two_factor_sends_staff_to_set_it_up() {
     assert!(page.body.contains("Your organization requires two-factor sign-in"));
     enable(&app, &mia).await;
     assert_eq!(mia.get("/dashboard").await.status, 200);
-    // Clients are not held to it.
-    assert_eq!(app.login(CLIENT).await.get("/dashboard").await.status, 200);
+    // Clients are not held to it: their dashboard is the portal.
+    let client = app.login(CLIENT).await;
+    assert_eq!(client.get("/dashboard").await.location(), Some("/portal"));
+    assert_eq!(client.get("/portal").await.status, 200);
 }
 
 #[tokio::test]
