@@ -6,7 +6,8 @@ use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
 use crate::{
-    audit, auth, clients, dashboard, files, health, money, orgs, portal, projects, tasks, team, time_tracking,
+    audit, auth, clients, dashboard, files, health, money, notifications, orgs, portal, projects, tasks, team,
+    time_tracking,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     time_tracking::routes(cfg);
     money::routes(cfg);
     portal::routes(cfg);
+    notifications::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -40,6 +42,7 @@ pub fn all() -> Vec<RouteEntry> {
         time_tracking::ROUTES,
         money::ROUTES,
         portal::ROUTES,
+        notifications::ROUTES,
     ]
     .concat()
 }

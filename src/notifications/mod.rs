@@ -1,5 +1,17 @@
 //! Notifications are stored when something happens to someone (a task assigned to
-//! them, a comment on their task, an @mention); the bell and list pages read them.
+//! them, a comment on their task, an @mention, a quotation answered); the bell in the
+//! header counts the unread ones and the list page shows them. Row-level policies let
+//! each user read and mark only their own.
+
+pub mod pages;
+
+use crate::web::routes::{Access, routes};
+
+routes! {
+    GET "/notifications" => Access::Member, pages::index;
+    POST "/notifications/read-all" => Access::Member, pages::read_all;
+    POST "/notifications/{id}/read" => Access::Member, pages::read;
+}
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;

@@ -49,6 +49,8 @@ pub struct OrgContext {
     pub logo_version: Option<i64>,
     /// The organization wants every staff member to use two-factor sign-in.
     pub requires_two_factor: bool,
+    /// Notifications of this user in this organization not read yet (the bell's count).
+    pub unread_notifications: i64,
 }
 
 impl OrgContext {
@@ -137,6 +139,8 @@ struct AuthRow {
     two_factor_on: bool,
     #[diesel(sql_type = Nullable<Bool>)]
     requires_two_factor: Option<bool>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    unread_notifications: i64,
 }
 
 const AUTH_QUERY: &str = "\
@@ -147,7 +151,9 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        COALESCE((SELECT array_agg(rp.permission) FROM role_permissions rp
                  WHERE rp.org_id = m.org_id AND rp.role_id = m.role_id), '{}') AS permissions,
        CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version,
-       u.totp_enabled_at IS NOT NULL AS two_factor_on, o.require_two_factor AS requires_two_factor
+       u.totp_enabled_at IS NOT NULL AS two_factor_on, o.require_two_factor AS requires_two_factor,
+       (SELECT count(*) FROM notifications n
+        WHERE n.user_id = u.id AND n.org_id = m.org_id AND n.read_at IS NULL) AS unread_notifications
 FROM users u
 LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id AND m.status = 'active'
 LEFT JOIN organizations o ON o.id = m.org_id
@@ -216,6 +222,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
                     permissions: PermissionSet::from_keys(row.permissions.iter().map(String::as_str)),
                     logo_version: row.logo_version,
                     requires_two_factor: row.requires_two_factor.unwrap_or(false),
+                    unread_notifications: row.unread_notifications,
                 })
             }
         }

@@ -26,6 +26,8 @@ pub struct Nav {
     pub brand_css: String,
     pub logo_url: Option<String>,
     pub items: Vec<NavItem>,
+    /// Unread notifications, shown on the bell; None outside an organization.
+    pub unread: Option<i64>,
 }
 
 pub struct NavItem {
@@ -104,6 +106,7 @@ impl Layout {
             role_name: org.map(|o| o.role_name.clone()),
             brand_css: brand_css_url(org.map(|o| o.brand_color.as_str()).unwrap_or(DEFAULT_BRAND)),
             logo_url: org.and_then(|o| o.logo_url()),
+            unread: org.map(|o| o.unread_notifications),
             items,
         });
         layout

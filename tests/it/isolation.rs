@@ -58,6 +58,7 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/quotations/{id}/pdf", QUOTATION),
     ("/quotations/{id}/send", QUOTATION),
     ("/quotations/{id}/convert", QUOTATION),
+    ("/notifications/{id}/read", "SELECT id FROM notifications"),
 ];
 
 const INVOICE: &str = "SELECT id FROM invoices";
@@ -75,9 +76,12 @@ fn add_northwind_money(app: &TestApp) {
                             SELECT gen_random_uuid(), org.id, client.id, current_date, current_date + 30, 'EUR', 100, 100
                             FROM org, client RETURNING id, org_id),
                     ii AS (INSERT INTO invoice_items (id, org_id, invoice_id, position, description, quantity, unit_price, amount)
-                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM inv)
-               INSERT INTO quotation_items (id, org_id, quotation_id, position, description, quantity, unit_price, amount)
-               SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo";
+                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM inv),
+                    qi AS (INSERT INTO quotation_items (id, org_id, quotation_id, position, description, quantity, unit_price, amount)
+                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo)
+               INSERT INTO notifications (id, org_id, user_id, kind, title, link)
+               SELECT gen_random_uuid(), org.id, u.id, 'mention', 'Mia mentioned you', '/tasks' FROM org, users u
+               WHERE u.email = 'owner@northwind.example'";
     diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut app.conn()).unwrap();
 }
 
@@ -160,6 +164,7 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("invoice_items"), 1, "nothing converted");
     assert_eq!(app.count("payments"), 0);
     assert_eq!(app.count("portal_tokens"), 0, "nothing sent");
+    assert_eq!(app.count("notifications WHERE read_at IS NULL"), 1, "not marked read by another organization");
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

@@ -11,6 +11,7 @@ mod files;
 mod isolation;
 mod jobs;
 mod money;
+mod notifications;
 mod orgs;
 mod plumbing;
 mod portal;

@@ -147,6 +147,9 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/portal/quotations/{id}/pdf", Access::Client),
     ("POST", "/portal/quotations/{id}/accept", Access::Client),
     ("POST", "/portal/quotations/{id}/decline", Access::Client),
+    ("GET", "/notifications", Access::Member),
+    ("POST", "/notifications/read-all", Access::Member),
+    ("POST", "/notifications/{id}/read", Access::Member),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
