@@ -702,4 +702,16 @@ async fn a_client_accepts_a_quotation_in_the_portal() {
     wait_for_text(&browser, "h1", "Accepted").await;
     assert_eq!(app.count("notifications WHERE kind = 'quotation_accepted'"), 1);
     browser.close().await.unwrap();
+
+    // The owner, who sent it, sees the bell ring and opens the notification.
+    let staff = open_browser(&driver, true).await;
+    log_in(&staff, &app.base, OWNER).await;
+    wait_for_text(&staff, ".bell-count", "1").await;
+    click(&staff, "a.bell").await;
+    wait_for_text(&staff, ".notifications", "Chloé Durand accepted quotation").await;
+    screenshot(&staff, "notifications").await;
+    click(&staff, ".notifications button.link-button").await;
+    wait_for_path(&staff, &format!("/quotations/{quotation}")).await;
+    wait_for_text(&staff, "h1", "Accepted").await;
+    staff.close().await.unwrap();
 }
