@@ -152,6 +152,28 @@ pub async fn record(
         .execute(conn)?;
         let paid = doc.amount_paid + payment.amount;
         let new_status = if paid == doc.total { "paid" } else { "partially_paid" };
+        if new_status == "paid" {
+            // Whoever sent (or else made) the invoice hears that it is settled.
+            let owner: Option<crate::db::ids::UserId> = crate::db::schema::invoices::table
+                .find(crate::db::ids::InvoiceId(id))
+                .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>>(
+                    "coalesce(sent_by, created_by)",
+                ))
+                .first(conn)?;
+            if let Some(recipient) = owner {
+                crate::notifications::notify(
+                    conn,
+                    &tenant,
+                    recipient,
+                    &crate::notifications::Notice {
+                        kind: crate::notifications::Kind::InvoicePaid,
+                        title: format!("Invoice {} from {} is paid in full", doc.label(), doc.client_name),
+                        link: format!("/invoices/{id}"),
+                        entity: ("invoice", id),
+                    },
+                )?;
+            }
+        }
         diesel::sql_query("UPDATE invoices SET amount_paid = $2, status = $3, updated_at = now() WHERE id = $1")
             .bind::<SqlUuid, _>(id)
             .bind::<Numeric, _>(paid)

@@ -27,6 +27,7 @@ pub enum Kind {
     Mention,
     QuotationAccepted,
     QuotationDeclined,
+    InvoicePaid,
 }
 
 impl Kind {
@@ -37,6 +38,7 @@ impl Kind {
             Kind::Mention => "mention",
             Kind::QuotationAccepted => "quotation_accepted",
             Kind::QuotationDeclined => "quotation_declined",
+            Kind::InvoicePaid => "invoice_paid",
         }
     }
 }

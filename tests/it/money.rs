@@ -777,3 +777,33 @@ async fn documents_carry_the_logo_on_the_chosen_paper() {
         printed.contains("12 Harbour Street") && printed.contains("Tax ID: GB123456789") && printed.contains("DRAFT")
     );
 }
+
+/// Whoever sent an invoice is told when someone else records the payment that settles it.
+#[tokio::test]
+async fn the_sender_is_notified_when_an_invoice_is_paid() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let client = one(&app, HANNAH);
+    let res = save_document(&owner, "/invoices", &client, "due_date", &[("Work", "1", "100", "")], &[]).await;
+    let id = id_from(res.location().unwrap());
+    owner.post_form(&format!("/invoices/{id}/issue"), &[]).await;
+    let admin = app.admin().await;
+    admin
+        .post_form(&format!("/invoices/{id}/payments"), &[("date", "2026-11-20"), ("amount", "40"), ("method", "card")])
+        .await;
+    assert_eq!(app.count("notifications WHERE kind = 'invoice_paid'"), 0, "partly paid is not settled");
+    admin
+        .post_form(&format!("/invoices/{id}/payments"), &[("date", "2026-11-21"), ("amount", "60"), ("method", "card")])
+        .await;
+    assert_eq!(
+        app.count("notifications n JOIN users u ON u.id = n.user_id WHERE n.kind = 'invoice_paid' AND u.email = 'owner@northwind.example'"),
+        1
+    );
+    assert!(
+        owner
+            .get("/notifications")
+            .await
+            .body
+            .contains(&format!("Invoice {} from Hannah Weber is paid in full", numbered("INV", 1)))
+    );
+}
