@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::amounts;
 use super::document::{self, DocKind, DraftHeader, Item};
-use super::pages::{self, EditorBody, NewQuery, audit_document, parse_id};
+use super::pages::{self, audit_document};
 use crate::db;
 use crate::db::ids::{ClientId, ProjectId, TimeEntryId};
 use crate::state::AppState;
@@ -25,89 +25,7 @@ use crate::web::{AppError, Form, render};
 
 const KIND: DocKind = DocKind::Invoice;
 
-pub async fn index(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    query: web::Query<super::list::ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    super::list::index(KIND, req, state, ctx, query).await
-}
-
-pub async fn csv(
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    query: web::Query<super::list::ListQuery>,
-) -> Result<HttpResponse, AppError> {
-    super::list::csv(KIND, state, ctx, query).await
-}
-
-pub async fn new(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    query: web::Query<NewQuery>,
-) -> Result<HttpResponse, AppError> {
-    pages::new(KIND, req, state, ctx, query).await
-}
-
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    meta: RequestMeta,
-    form: EditorBody,
-) -> Result<HttpResponse, AppError> {
-    pages::save(KIND, None, req, state, ctx, meta, form.0).await
-}
-
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    pages::show(KIND, req, state, ctx, path).await
-}
-
-pub async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    pages::edit(KIND, req, state, ctx, path).await
-}
-
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    meta: RequestMeta,
-    path: web::Path<String>,
-    form: EditorBody,
-) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&path)?;
-    pages::save(KIND, Some(id), req, state, ctx, meta, form.0).await
-}
-
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    pages::delete(KIND, req, state, ctx, meta, path).await
-}
-
-pub async fn pdf(
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    pages::pdf(KIND, state, ctx, path).await
-}
+pages::document_handlers!(KIND);
 
 pub async fn issue(
     req: HttpRequest,
@@ -117,16 +35,6 @@ pub async fn issue(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     pages::issue(KIND, req, state, ctx, meta, path).await
-}
-
-pub async fn send(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: OrgContext,
-    meta: RequestMeta,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    super::sending::send(KIND, req, state, ctx, meta, path).await
 }
 
 /// Unbilled, billable, finished time of a project or of all a client's projects.

@@ -542,3 +542,104 @@ pub async fn delete(
 
 /// The editor's form body: pairs, up to the editor's size limit.
 pub type EditorBody = Form<Vec<(String, String)>, { editor::MAX_FORM_BYTES }>;
+
+/// The handlers every kind of document routes to, each passing its kind to the shared
+/// page: `document_handlers!(DocKind::Invoice)` in `invoices.rs`, and so on.
+macro_rules! document_handlers {
+    ($kind:expr) => {
+        pub async fn index(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            query: actix_web::web::Query<$crate::money::list::ListQuery>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::list::index($kind, req, state, ctx, query).await
+        }
+
+        pub async fn csv(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            query: actix_web::web::Query<$crate::money::list::ListQuery>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::list::csv($kind, state, ctx, query).await
+        }
+
+        pub async fn new(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            query: actix_web::web::Query<$crate::money::pages::NewQuery>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::new($kind, req, state, ctx, query).await
+        }
+
+        pub async fn create(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            meta: $crate::web::request_meta::RequestMeta,
+            form: $crate::money::pages::EditorBody,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::save($kind, None, req, state, ctx, meta, form.0).await
+        }
+
+        pub async fn show(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            path: actix_web::web::Path<String>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::show($kind, req, state, ctx, path).await
+        }
+
+        pub async fn edit(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            path: actix_web::web::Path<String>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::edit($kind, req, state, ctx, path).await
+        }
+
+        pub async fn update(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            meta: $crate::web::request_meta::RequestMeta,
+            path: actix_web::web::Path<String>,
+            form: $crate::money::pages::EditorBody,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            let id = $crate::money::pages::parse_id(&path)?;
+            $crate::money::pages::save($kind, Some(id), req, state, ctx, meta, form.0).await
+        }
+
+        pub async fn delete(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            meta: $crate::web::request_meta::RequestMeta,
+            path: actix_web::web::Path<String>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::delete($kind, req, state, ctx, meta, path).await
+        }
+
+        pub async fn pdf(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            path: actix_web::web::Path<String>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::pages::pdf($kind, state, ctx, path).await
+        }
+
+        pub async fn send(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<$crate::state::AppState>,
+            ctx: $crate::web::auth::OrgContext,
+            meta: $crate::web::request_meta::RequestMeta,
+            path: actix_web::web::Path<String>,
+        ) -> Result<actix_web::HttpResponse, $crate::web::AppError> {
+            $crate::money::sending::send($kind, req, state, ctx, meta, path).await
+        }
+    };
+}
+pub(crate) use document_handlers;

@@ -715,3 +715,35 @@ async fn a_client_accepts_a_quotation_in_the_portal() {
     wait_for_text(&staff, "h1", "Accepted").await;
     staff.close().await.unwrap();
 }
+
+/// The invoice editor without JavaScript: rows are added and totals updated by plain
+/// form posts, and the draft is saved.
+#[tokio::test]
+async fn an_invoice_is_written_without_javascript() {
+    let app = TestApp::spawn().await;
+    let driver = start_driver().await;
+    let plain = open_browser(&driver, false).await;
+    log_in(&plain, &app.base, OWNER).await;
+    let hannah = crate::money::one(&app, "SELECT id FROM clients WHERE name = 'Hannah Weber'");
+    plain.goto(&format!("{}/invoices/new?client_id={hannah}", app.base)).await.unwrap();
+    wait_for_text(&plain, "h1", "New invoice").await;
+    fill(&plain, "#item-0-description", "Workshop").await;
+    fill(&plain, "#item-0-unit_price", "1200").await;
+    click(&plain, "button[name=op][value=add]").await;
+    plain.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#item-1-description")).await.unwrap();
+    assert_eq!(
+        plain.find(Locator::Css("#item-0-description")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Workshop"),
+        "what was typed stays"
+    );
+    fill(&plain, "#item-1-description", "Follow-up call").await;
+    fill(&plain, "#item-1-quantity", "1.5").await;
+    fill(&plain, "#item-1-unit_price", "90").await;
+    click(&plain, "button[name=op][value=recalc]").await;
+    wait_for_text(&plain, "#totals", "1,335.00").await;
+    screenshot(&plain, "invoice-editor-nojs").await;
+    click(&plain, "button[name=op][value=save]").await;
+    wait_for_text(&plain, ".flash", "The draft invoice has been saved.").await;
+    wait_for_text(&plain, ".paper", "1,335.00").await;
+    plain.close().await.unwrap();
+}
