@@ -206,6 +206,7 @@ struct ShowPage {
     client: Client,
     projects: Vec<ClientProject>,
     portal_users: Vec<PortalUser>,
+    portal_links: Vec<crate::portal::links::LinkRow>,
     files: Vec<crate::files::FileRow>,
     documents: Vec<ClientDocument>,
     unbilled_minutes: i64,
@@ -227,7 +228,7 @@ pub async fn show(
     let id = parse_id(&path)?;
     let can_see_files = ctx.can(Permission::ViewFiles);
     let (see_invoices, see_quotations) = (ctx.can(Permission::ViewInvoices), ctx.can(Permission::ViewQuotations));
-    let (client, projects, portal_users, files, documents, unbilled_minutes) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let (client, projects, (portal_users, portal_links), files, documents, unbilled_minutes) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let client = find(conn, id)?;
         let projects = diesel::sql_query(
             "SELECT p.id, p.title, p.status,
@@ -242,6 +243,7 @@ pub async fn show(
             .filter(memberships::client_id.eq(id))
             .select((crate::db::schema::users::name, crate::db::schema::users::email, memberships::status))
             .load(conn)?;
+        let portal_links = crate::portal::links::latest_for_client(conn, id)?;
         let files = if can_see_files { crate::files::list_for_client(conn, id)? } else { Vec::new() };
         let documents = diesel::sql_query(
             "SELECT * FROM (
@@ -258,7 +260,7 @@ pub async fn show(
         .bind::<diesel::sql_types::Bool, _>(see_quotations)
         .load(conn)?;
         let unbilled = crate::money::invoices::unbilled_minutes(conn, crate::money::invoices::Source::Client(id))?;
-        Ok((client, projects, portal_users, files, documents, unbilled))
+        Ok((client, projects, (portal_users, portal_links), files, documents, unbilled))
     })
     .await?;
     let page = ShowPage {
@@ -266,6 +268,7 @@ pub async fn show(
         client,
         projects,
         portal_users,
+        portal_links,
         files,
         documents,
         unbilled_minutes,

@@ -16,4 +16,6 @@ routes! {
     GET "/clients/{id}/edit" => Access::Permission(Permission::ManageClients), handlers::edit;
     POST "/clients/{id}" => Access::Permission(Permission::ManageClients), handlers::update;
     POST "/clients/{id}/delete" => Access::Permission(Permission::ManageClients), handlers::delete;
+    POST "/clients/{id}/portal-access" => Access::Permission(Permission::ManageClients), crate::portal::links::send_access;
+    POST "/clients/{id}/portal-links/{link_id}/revoke" => Access::Permission(Permission::ManageClients), crate::portal::links::revoke;
 }

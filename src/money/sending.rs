@@ -4,48 +4,22 @@
 //! transaction, so an SMTP outage delays it and loses nothing.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::Uuid as SqlUuid;
 
 use super::amounts;
 use super::document::{self, DocKind, Document};
 use super::pages::{audit_document, issue_draft, parse_id};
 use super::pdf::Loaded;
-use crate::auth::tokens::{hash_token, random_token};
 use crate::db;
-use crate::db::ids::PortalTokenId;
 use crate::mail::{self, Attachment, Brand, Letter};
+use crate::portal::links;
 use crate::state::AppState;
 use crate::team::Permission;
 use crate::web::AppError;
 use crate::web::auth::OrgContext;
 use crate::web::flash::{Flash, redirect_with};
 use crate::web::request_meta::RequestMeta;
-
-/// Stores a new portal link for `doc` and returns its token (shown once, in the email).
-fn mint_link(
-    conn: &mut PgConnection,
-    kind: DocKind,
-    doc: &Document,
-    days: i64,
-    by: crate::db::ids::UserId,
-) -> QueryResult<String> {
-    let token = random_token();
-    diesel::sql_query(
-        "INSERT INTO portal_tokens (id, org_id, client_id, purpose, document_id, token_hash, expires_at, created_by)
-         VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7)",
-    )
-    .bind::<SqlUuid, _>(PortalTokenId::new())
-    .bind::<SqlUuid, _>(doc.client_id)
-    .bind::<Text, _>(kind.key())
-    .bind::<SqlUuid, _>(doc.id)
-    .bind::<Bytea, _>(hash_token(&token))
-    .bind::<Timestamptz, _>(chrono::Utc::now() + chrono::Duration::days(days))
-    .bind::<SqlUuid, _>(by)
-    .execute(conn)?;
-    Ok(token)
-}
 
 /// The message: what the document is, what it asks, and the button to open it.
 pub fn letter(kind: DocKind, doc: &Document, org_name: &str, brand_color: &str, link: &str, days: i64) -> Letter {
@@ -78,9 +52,7 @@ pub fn letter(kind: DocKind, doc: &Document, org_name: &str, brand_color: &str, 
         greeting: format!("Hello {},", doc.client_name),
         paragraphs,
         action: Some((format!("View {} {number}", kind.key()), link.to_string())),
-        fine_print: vec![format!(
-            "The link is for you alone and works for {days} days. Ask {org_name} for a new one at any time."
-        )],
+        fine_print: links::fine_print(days, org_name),
     }
 }
 
@@ -153,7 +125,7 @@ pub async fn send(
             return Ok(Err(refusal));
         }
         let doc = loaded.doc;
-        let token = mint_link(conn, kind, &doc, days, tenant.user_id)?;
+        let token = links::mint(conn, kind.into(), doc.client_id, Some(doc.id), days, Some(tenant.user_id))?;
         let link = format!("{app_url}/p/{token}");
         let mut email = letter(kind, &doc, &org_name, &brand_color, &link, days)
             .render(&doc.client_email)

@@ -46,8 +46,12 @@ struct MinePage {
 /// GET /organizations
 pub async fn mine(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let me = user.clone();
-    let organizations = db::run(&state.pool, move |conn| Ok(mine_of(conn, &me)?)).await?;
+    let mut organizations = db::run(&state.pool, move |conn| Ok(mine_of(conn, &me)?)).await?;
     let org = auth_of(&req).await?.and_then(|a| a.org.ok());
+    // A session opened by an emailed link shows nothing beyond its one organization.
+    if user.portal_scope.is_some() {
+        organizations.retain(|o| org.as_ref().is_some_and(|ctx| ctx.org_id == o.id));
+    }
     let page = MinePage {
         layout: Layout::user(&req, &user, org.as_ref(), "Your organizations"),
         organizations,
@@ -70,6 +74,15 @@ pub async fn switch(
     Form(form): Form<SwitchForm>,
 ) -> Result<HttpResponse, AppError> {
     let org_id: OrgId = form.org_id.parse().map_err(|_| AppError::NotFound)?;
+    if user.portal_scope.is_some() {
+        return Ok(redirect_with(
+            &req,
+            "/portal",
+            Flash::error(
+                "You opened Client Hub from an emailed link. Log in with your password to switch organizations.",
+            ),
+        ));
+    }
     let me = user.clone();
     let name = db::run(&state.pool, move |conn| {
         // Only to an organization where they are an active member, and that is active.

@@ -5,6 +5,7 @@
 //! policies narrow each table to that client's shared records: another client's id is
 //! a 404 because the row is simply not there.
 
+pub mod links;
 pub mod pages;
 
 use crate::web::routes::{Access, routes};
@@ -23,4 +24,6 @@ routes! {
     GET "/portal/quotations/{id}/pdf" => Access::Client, pages::quotation_pdf;
     POST "/portal/quotations/{id}/accept" => Access::Client, pages::accept;
     POST "/portal/quotations/{id}/decline" => Access::Client, pages::decline;
+    GET "/p/{token}" => Access::Public, links::open;
+    POST "/p/{token}/renew" => Access::Public, links::renew;
 }

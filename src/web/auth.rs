@@ -28,6 +28,9 @@ pub struct CurrentUser {
     pub is_platform_owner: bool,
     pub session_id: Option<SessionId>,
     pub two_factor_enabled: bool,
+    /// Set when the session was opened by an emailed portal link: it is limited to
+    /// this client membership and cannot switch organizations.
+    pub portal_scope: Option<MembershipId>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,18 +158,33 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        (SELECT count(*) FROM notifications n
         WHERE n.user_id = u.id AND n.org_id = m.org_id AND n.read_at IS NULL) AS unread_notifications
 FROM users u
-LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = u.active_org_id AND m.status = 'active'
+LEFT JOIN memberships m ON m.user_id = u.id AND m.status = 'active'
+     AND CASE WHEN $2::uuid IS NULL THEN m.org_id = u.active_org_id ELSE m.id = $2 END
 LEFT JOIN organizations o ON o.id = m.org_id
 LEFT JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
 WHERE u.id = $1";
 
-fn load_auth_row(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<AuthRow>> {
-    diesel::sql_query(AUTH_QUERY).bind::<SqlUuid, _>(user_id).get_result(conn).optional()
+fn load_auth_row(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    scope: Option<MembershipId>,
+) -> QueryResult<Option<AuthRow>> {
+    diesel::sql_query(AUTH_QUERY)
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Nullable<SqlUuid>, _>(scope)
+        .get_result(conn)
+        .optional()
 }
 
 /// Loads who `user_id` is; an active org is chosen if theirs is gone (removed, banned).
-fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionId>) -> Result<Option<Auth>, AppError> {
-    let Some(mut row) = load_auth_row(conn, user_id)? else {
+/// A session limited to one membership (opened by a portal link) never moves.
+fn resolve(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    session_id: Option<SessionId>,
+    scope: Option<MembershipId>,
+) -> Result<Option<Auth>, AppError> {
+    let Some(mut row) = load_auth_row(conn, user_id, scope)? else {
         return Ok(None);
     };
     if row.user_status != "active" {
@@ -176,7 +194,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
     }
     // No active membership in the active organization, or it is suspended: move to
     // another organization of theirs that is usable, if there is one.
-    if row.membership_id.is_none() || row.org_status.as_deref() == Some("suspended") {
+    if scope.is_none() && (row.membership_id.is_none() || row.org_status.as_deref() == Some("suspended")) {
         let other: Option<OrgId> = memberships::table
             .inner_join(organizations::table)
             .filter(memberships::user_id.eq(user_id))
@@ -188,7 +206,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
             .optional()?;
         if let Some(org_id) = other {
             diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
-            if let Some(reloaded) = load_auth_row(conn, user_id)? {
+            if let Some(reloaded) = load_auth_row(conn, user_id, None)? {
                 row = reloaded;
             }
         }
@@ -201,6 +219,7 @@ fn resolve(conn: &mut PgConnection, user_id: UserId, session_id: Option<SessionI
         is_platform_owner: row.is_platform_owner,
         session_id,
         two_factor_enabled: row.two_factor_on,
+        portal_scope: scope,
     };
     let org = match (row.org_id, row.membership_id, row.role_id) {
         (Some(org_id), Some(membership_id), Some(role_id)) => {
@@ -254,8 +273,8 @@ pub async fn auth_of(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            let session_id = session.session_id();
-            let auth = db::run(&state.pool, move |conn| resolve(conn, user_id, session_id)).await?;
+            let (session_id, scope) = (session.session_id(), session.portal_scope());
+            let auth = db::run(&state.pool, move |conn| resolve(conn, user_id, session_id, scope)).await?;
             if auth.is_none() {
                 // Deleted, suspended or banned since sign-in: the session ends now.
                 session.log_out(req);

@@ -8,12 +8,16 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::auth::session_store::{IP, SESSION_ID, USER_AGENT, USER_ID};
-use crate::db::ids::{SessionId, UserId};
+use crate::db::ids::{MembershipId, PortalTokenId, SessionId, UserId};
 use crate::web::request_meta::RequestMeta;
 
 const TWO_FACTOR_USER: &str = "two_factor_user";
 const TWO_FACTOR_SINCE: &str = "two_factor_since";
 const TWO_FACTOR_WINDOW_SECS: i64 = 300;
+/// A session opened by an emailed portal link sees only that client membership.
+const PORTAL_SCOPE: &str = "portal_scope";
+/// The link that opened it: revoking the link ends the session (see `portal::links`).
+pub const PORTAL_LINK: &str = "portal_link";
 
 pub struct TypedSession(Session);
 
@@ -42,10 +46,33 @@ impl TypedSession {
         self.0.remove(SESSION_ID);
         self.0.remove(TWO_FACTOR_USER);
         self.0.remove(TWO_FACTOR_SINCE);
+        self.0.remove(PORTAL_SCOPE);
+        self.0.remove(PORTAL_LINK);
         self.0.insert(USER_ID, user_id)?;
         self.0.insert(IP, meta.ip.clone().unwrap_or_default())?;
         self.0.insert(USER_AGENT, meta.user_agent.clone().unwrap_or_default())?;
         Ok(())
+    }
+
+    /// Starts a fresh session from an emailed portal link: it sees only `membership`
+    /// (one client of one organization), whatever else the account may reach.
+    pub fn log_in_from_link(
+        &self,
+        req: &HttpRequest,
+        user_id: UserId,
+        meta: &RequestMeta,
+        membership: MembershipId,
+        link: PortalTokenId,
+    ) -> Result<(), actix_session::SessionInsertError> {
+        self.log_in(req, user_id, meta)?;
+        self.0.insert(PORTAL_SCOPE, membership)?;
+        self.0.insert(PORTAL_LINK, link)?;
+        Ok(())
+    }
+
+    /// The one membership a session opened by a portal link is limited to.
+    pub fn portal_scope(&self) -> Option<MembershipId> {
+        self.0.get::<MembershipId>(PORTAL_SCOPE).ok().flatten()
     }
 
     /// Password accepted, second step pending: nobody is signed in yet. Renewed so

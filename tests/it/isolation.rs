@@ -59,6 +59,8 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/quotations/{id}/send", QUOTATION),
     ("/quotations/{id}/convert", QUOTATION),
     ("/notifications/{id}/read", "SELECT id FROM notifications"),
+    ("/clients/{id}/portal-access", CLIENT_RECORD),
+    ("/clients/{id}/portal-links/{link_id}/revoke", CLIENT_RECORD),
 ];
 
 const INVOICE: &str = "SELECT id FROM invoices";
@@ -78,7 +80,9 @@ fn add_northwind_money(app: &TestApp) {
                     ii AS (INSERT INTO invoice_items (id, org_id, invoice_id, position, description, quantity, unit_price, amount)
                            SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM inv),
                     qi AS (INSERT INTO quotation_items (id, org_id, quotation_id, position, description, quantity, unit_price, amount)
-                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo)
+                           SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo),
+                    link AS (INSERT INTO portal_tokens (id, org_id, client_id, purpose, token_hash, expires_at)
+                             SELECT gen_random_uuid(), org.id, client.id, 'portal', '\\x00', now() + interval '1 day' FROM org, client)
                INSERT INTO notifications (id, org_id, user_id, kind, title, link)
                SELECT gen_random_uuid(), org.id, u.id, 'mention', 'Mia mentioned you', '/tasks' FROM org, users u
                WHERE u.email = 'owner@northwind.example'";
@@ -108,8 +112,14 @@ fn add_northwind_time(app: &TestApp) {
 
 /// Routes whose parameter is not a record id: secret tokens (worthless unless held)
 /// and the public logo of an organization.
-const NOT_RECORD_IDS: &[&str] =
-    &["/password/reset/{token}", "/invitations/open/{token}", "/profile/email/confirm/{token}", "/orgs/{id}/logo"];
+const NOT_RECORD_IDS: &[&str] = &[
+    "/password/reset/{token}",
+    "/invitations/open/{token}",
+    "/profile/email/confirm/{token}",
+    "/orgs/{id}/logo",
+    "/p/{token}",
+    "/p/{token}/renew",
+];
 
 #[tokio::test]
 async fn another_organizations_ids_are_404_on_every_route() {
@@ -138,7 +148,8 @@ async fn another_organizations_ids_are_404_on_every_route() {
     let otto = app.login(OTHER_OWNER).await;
     for route in with_ids.iter().filter(|r| !NOT_RECORD_IDS.contains(&r.path) && !r.path.starts_with("/portal/")) {
         let sql = NORTHWIND_IDS.iter().find(|(p, _)| *p == route.path).map(|(_, sql)| *sql).unwrap();
-        let path = route.path.replace("{id}", &id(&app, sql));
+        let path =
+            route.path.replace("{id}", &id(&app, sql)).replace("{link_id}", &id(&app, "SELECT id FROM portal_tokens"));
         let res = match route.method {
             "GET" => otto.get(&path).await,
             _ => otto.post_form(&path, &[]).await,
@@ -163,7 +174,7 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("quotations WHERE status = 'draft' AND number IS NULL"), 1);
     assert_eq!(app.count("invoice_items"), 1, "nothing converted");
     assert_eq!(app.count("payments"), 0);
-    assert_eq!(app.count("portal_tokens"), 0, "nothing sent");
+    assert_eq!(app.count("portal_tokens WHERE revoked_at IS NULL"), 1, "nothing sent, nothing revoked");
     assert_eq!(app.count("notifications WHERE read_at IS NULL"), 1, "not marked read by another organization");
 }
 

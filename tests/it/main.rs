@@ -15,6 +15,7 @@ mod notifications;
 mod orgs;
 mod plumbing;
 mod portal;
+mod portal_links;
 mod profile;
 mod reset;
 mod rls;
