@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod clients;
 pub mod config;
 pub mod dashboard;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod files;
 pub mod health;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod money;
 pub mod notifications;
@@ -56,6 +58,8 @@ pub struct Application {
     server: Server,
     /// Stops (after its current job) when the application is dropped.
     worker: Option<jobs::worker::BackgroundWorker>,
+    /// Stops listening for live updates when the application is dropped.
+    _listener: live::Listener,
 }
 
 impl Application {
@@ -89,13 +93,15 @@ impl Application {
             None
         };
         let files: Arc<dyn files::FileStore> = Arc::new(files::LocalDisk::in_data_dir(&settings.data.dir));
-        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key, files });
+        let live = live::Hub::new();
+        let listener_thread = live::spawn_listener(settings.database.url.clone(), pool.clone(), live.clone())?;
+        let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key, files, live });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
             .shutdown_timeout(20)
             .listen(listener)?
             .run();
-        Ok(Application { port, server, worker })
+        Ok(Application { port, server, worker, _listener: listener_thread })
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {

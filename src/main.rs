@@ -49,7 +49,9 @@ fn main() -> anyhow::Result<()> {
     result
 }
 
-fn run(command: Command, settings: Settings, url: &str, may_seed: bool) -> anyhow::Result<()> {
+fn run(command: Command, mut settings: Settings, url: &str, may_seed: bool) -> anyhow::Result<()> {
+    // The live-update listener opens its own connection to the same database.
+    settings.database.url = url.to_string();
     let pool = db::build_pool(url, &settings.database).context("connecting to PostgreSQL")?;
     let mut conn = pool.get().context("connecting to PostgreSQL")?;
     let applied = db::migrate(&mut conn)?;

@@ -6,7 +6,7 @@ use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
 use crate::{
-    audit, auth, clients, dashboard, files, health, money, notifications, orgs, portal, projects, tasks, team,
+    audit, auth, chat, clients, dashboard, files, health, money, notifications, orgs, portal, projects, tasks, team,
     time_tracking,
 };
 
@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     money::routes(cfg);
     portal::routes(cfg);
     notifications::routes(cfg);
+    chat::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -43,6 +44,7 @@ pub fn all() -> Vec<RouteEntry> {
         money::ROUTES,
         portal::ROUTES,
         notifications::ROUTES,
+        chat::ROUTES,
     ]
     .concat()
 }

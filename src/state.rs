@@ -15,4 +15,6 @@ pub struct AppState {
     pub cookie_key: Key,
     /// Where uploaded files' bytes live (local disk by default).
     pub files: Arc<dyn FileStore>,
+    /// This instance's live-update broadcast (chat, the bell), fed by LISTEN/NOTIFY.
+    pub live: crate::live::Hub,
 }

@@ -79,6 +79,81 @@
   document.addEventListener("DOMContentLoaded", initBoard);
   document.addEventListener("htmx:afterSettle", initBoard);
 
+  // Chat: messages arrive over the page's event stream (htmx SSE extension), after a
+  // post (out of band), or by polling when no stream can be kept open. Each message
+  // carries its number, so the list keeps one of each, and a stream that is opened
+  // again resumes after the last number shown.
+  var pollTimer = null;
+  function chatList() { return document.getElementById("messages"); }
+  function lastSeq(list) {
+    var last = 0;
+    list.querySelectorAll("[data-seq]").forEach(function (m) { last = Math.max(last, Number(m.getAttribute("data-seq"))); });
+    return last;
+  }
+  function tidyChat() {
+    var list = chatList();
+    if (!list) return;
+    var seen = {};
+    list.querySelectorAll("[data-seq]").forEach(function (m) {
+      var seq = m.getAttribute("data-seq");
+      if (seen[seq]) m.remove(); else seen[seq] = true;
+    });
+    var empty = document.getElementById("chat-empty");
+    if (empty && list.querySelector("[data-seq]")) empty.remove();
+    var log = document.getElementById("chat-log");
+    var base = log && log.getAttribute("data-stream-base");
+    if (base) log.setAttribute("sse-connect", base + "?after=" + lastSeq(list));
+  }
+  function scrollChat(force) {
+    var log = document.getElementById("chat-log");
+    if (!log) return;
+    var nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 160;
+    if (force || nearBottom) log.scrollTop = log.scrollHeight;
+  }
+  function poll() {
+    var log = document.getElementById("chat-log");
+    var list = chatList();
+    if (!log || !list || !log.getAttribute("data-poll-base")) { stopPolling(); return; }
+    window.htmx.ajax("GET", log.getAttribute("data-poll-base") + "?after=" + lastSeq(list), { target: list, swap: "beforeend" });
+  }
+  function startPolling() { if (!pollTimer) pollTimer = window.setInterval(poll, 4000); }
+  function stopPolling() { if (pollTimer) { window.clearInterval(pollTimer); pollTimer = null; } }
+  document.addEventListener("htmx:sseOpen", function (event) {
+    if (event.target.id === "chat-log") stopPolling();
+  });
+  document.addEventListener("htmx:sseError", function (event) {
+    if (event.target.id === "chat-log") startPolling();
+  });
+  function chatArrived() { tidyChat(); scrollChat(false); }
+  document.addEventListener("htmx:sseMessage", chatArrived);
+  document.addEventListener("htmx:oobAfterSwap", chatArrived);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "messages") chatArrived();
+    if (target && target.id === "composer") {
+      scrollChat(true);
+      var box = document.getElementById("chat-body");
+      if (box && !box.value) box.focus();
+    }
+  });
+  function openChat() {
+    if (!chatList()) { stopPolling(); return; }
+    tidyChat();
+    scrollChat(true);
+    if (!window.EventSource && document.getElementById("chat-log").getAttribute("data-poll-base")) startPolling();
+  }
+  document.addEventListener("DOMContentLoaded", openChat);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target === document.body) openChat();
+  });
+  // Enter sends; Shift+Enter starts a new line.
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id !== "chat-body" || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    var form = event.target.form;
+    if (form && event.target.value.trim()) form.requestSubmit();
+  });
+
   // Close the user menu after a boosted navigation.
   document.addEventListener("htmx:afterSwap", function () {
     document.querySelectorAll("details.menu[open]").forEach(function (d) { d.removeAttribute("open"); });

@@ -82,4 +82,6 @@ id_type!(
     ItemId,
     PaymentId,
     PortalTokenId,
+    ChatChannelId,
+    ChatMessageId,
 );

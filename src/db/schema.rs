@@ -477,6 +477,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    chat_channels (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        client_id -> Nullable<Uuid>,
+        last_seq -> Int8,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        channel_id -> Uuid,
+        seq -> Int8,
+        author_id -> Nullable<Uuid>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification_email_settings (user_id, kind) {
+        user_id -> Uuid,
+        kind -> Text,
+        email -> Bool,
+    }
+}
+
 diesel::joinable!(audit_logs -> organizations (org_id));
 diesel::joinable!(audit_logs -> users (actor_id));
 diesel::joinable!(memberships -> organizations (org_id));
@@ -535,4 +567,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotation_items,
     payments,
     portal_tokens,
+    chat_channels,
+    chat_messages,
+    notification_email_settings,
 );

@@ -3,12 +3,14 @@
 //! header counts the unread ones and the list page shows them. Row-level policies let
 //! each user read and mark only their own.
 
+pub mod bell;
 pub mod pages;
 
 use crate::web::routes::{Access, routes};
 
 routes! {
     GET "/notifications" => Access::Member, pages::index;
+    GET "/notifications/stream" => Access::Member, bell::stream;
     POST "/notifications/read-all" => Access::Member, pages::read_all;
     POST "/notifications/{id}/read" => Access::Member, pages::read;
 }
@@ -25,6 +27,7 @@ pub enum Kind {
     TaskAssigned,
     TaskComment,
     Mention,
+    Invitation,
     QuotationAccepted,
     QuotationDeclined,
     InvoicePaid,
@@ -36,6 +39,7 @@ impl Kind {
             Kind::TaskAssigned => "task_assigned",
             Kind::TaskComment => "task_comment",
             Kind::Mention => "mention",
+            Kind::Invitation => "invitation",
             Kind::QuotationAccepted => "quotation_accepted",
             Kind::QuotationDeclined => "quotation_declined",
             Kind::InvoicePaid => "invoice_paid",
@@ -69,5 +73,5 @@ pub fn notify(conn: &mut PgConnection, tenant: &Tenant, recipient: UserId, notic
             notifications::entity_id.eq(notice.entity.1),
         ))
         .execute(conn)?;
-    Ok(())
+    crate::live::bell(conn, recipient)
 }

@@ -64,7 +64,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext
         Ok(diesel::sql_query(
             "SELECT n.id, n.kind, n.title, a.name AS actor, n.read_at, n.created_at
              FROM notifications n LEFT JOIN users a ON a.id = n.actor_id
-             WHERE n.org_id = app_org_id() AND n.user_id = app_user_id()
+             WHERE n.user_id = app_user_id() AND (n.org_id = app_org_id() OR n.kind = 'invitation')
              ORDER BY n.created_at DESC LIMIT $1",
         )
         .bind::<diesel::sql_types::BigInt, _>(SHOWN)
@@ -83,6 +83,7 @@ pub async fn read(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id: NotificationId = path.parse().map_err(|_| AppError::NotFound)?;
+    let me = ctx.user.id;
     let link: String = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         #[derive(QueryableByName)]
         struct Link {
@@ -91,11 +92,12 @@ pub async fn read(
         }
         let row: Option<Link> = diesel::sql_query(
             "UPDATE notifications SET read_at = coalesce(read_at, now())
-             WHERE id = $1 AND org_id = app_org_id() AND user_id = app_user_id() RETURNING link",
+             WHERE id = $1 AND user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') RETURNING link",
         )
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()?;
+        crate::live::bell(conn, me)?;
         row.map(|r| r.link).ok_or(AppError::NotFound)
     })
     .await?;
@@ -105,10 +107,12 @@ pub async fn read(
 
 /// POST /notifications/read-all
 pub async fn read_all(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
-    let marked = db::tenant_tx(&state.pool, ctx.tenant(), |conn| {
+    let me = ctx.user.id;
+    let marked = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        crate::live::bell(conn, me)?;
         Ok(diesel::sql_query(
             "UPDATE notifications SET read_at = now()
-             WHERE org_id = app_org_id() AND user_id = app_user_id() AND read_at IS NULL",
+             WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') AND read_at IS NULL",
         )
         .execute(conn)?)
     })

@@ -19,10 +19,11 @@ use crate::audit::{self, AuditEvent};
 use crate::auth::forms::{Email, new_password};
 use crate::auth::tokens::{hash_token, random_token};
 use crate::auth::{display_id, password, queries as accounts};
-use crate::db::ids::{InvitationId, MembershipId, OrgId, RoleId, UserId};
-use crate::db::schema::{invitations, memberships, users};
+use crate::db::ids::{ClientId, InvitationId, MembershipId, OrgId, RoleId, UserId};
+use crate::db::schema::{clients, invitations, memberships, users};
 use crate::db::{self, Tenant, tenant};
 use crate::mail::{self, Brand, Letter};
+use crate::notifications::{self, Kind, Notice};
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, OrgContext, auth_of};
 use crate::web::flash::{Flash, redirect, redirect_with};
@@ -101,6 +102,14 @@ pub struct SendForm {
     email_or_display_id: String,
     #[serde(default)]
     role_id: String,
+    /// Required for the Client role: the client record the new member belongs to.
+    #[serde(default)]
+    client_id: String,
+}
+
+/// Clients an invitation with the Client role can name, by name (the first 500).
+pub fn client_choices(conn: &mut PgConnection) -> QueryResult<Vec<(ClientId, String)>> {
+    clients::table.order(clients::name.asc()).select((clients::id, clients::name)).limit(500).load(conn)
 }
 
 #[derive(Insertable)]
@@ -112,6 +121,7 @@ struct NewInvitation<'a> {
     invitee_id: Option<UserId>,
     invitee_label: &'a str,
     role_id: RoleId,
+    client_id: Option<ClientId>,
     invited_by: UserId,
     token_hash: Vec<u8>,
     expires_at: DateTime<Utc>,
@@ -169,6 +179,7 @@ pub async fn send(
 ) -> Result<HttpResponse, AppError> {
     let invitee = parse_invitee(&form.email_or_display_id);
     let role_id = form.role_id.parse::<RoleId>().ok();
+    let client_id = form.client_id.parse::<ClientId>().ok();
     let app_url = state.settings.app_url().to_string();
     let (actor, tenant) = (ctx.clone(), ctx.tenant());
     let outcome = match invitee {
@@ -202,10 +213,30 @@ pub async fn send(
                     }
                 };
                 tenant::transaction(conn, &tenant, |conn| {
-                    let Some(role) =
-                        role_id.and_then(|id| grantable_roles(conn, &actor).ok()?.into_iter().find(|r| r.id == id))
+                    let Some(role) = role_id
+                        .and_then(|id| grantable_roles(conn, &actor, true).ok()?.into_iter().find(|r| r.id == id))
                     else {
                         return Ok(SendOutcome::Refused("role_id", "Choose a role below your own.".into()));
+                    };
+                    // A client user belongs to one client record; other roles to none.
+                    let client = if role.key.as_deref() == Some("client") {
+                        let found = match client_id {
+                            Some(id) => clients::table
+                                .find(id)
+                                .select((clients::id, clients::name))
+                                .first::<(ClientId, String)>(conn)
+                                .optional()?,
+                            None => None,
+                        };
+                        let Some(found) = found else {
+                            return Ok(SendOutcome::Refused(
+                                "client_id",
+                                "Choose the client this person belongs to.".into(),
+                            ));
+                        };
+                        Some(found)
+                    } else {
+                        None
                     };
                     // Already here? By account for a display ID; by address among this
                     // organization's own members for an email.
@@ -266,20 +297,43 @@ pub async fn send(
                             invitee_id,
                             invitee_label: &label,
                             role_id: role.id,
+                            client_id: client.as_ref().map(|(id, _)| *id),
                             invited_by: tenant.user_id,
                             token_hash: hash_token(&token),
                             expires_at: Utc::now() + chrono::Duration::days(VALID_FOR_DAYS),
                         })
                         .execute(conn)?;
+                    let role_label = match &client {
+                        Some((_, name)) => format!("{} ({name})", role.name),
+                        None => role.name.clone(),
+                    };
                     let letter = invitation_letter(
                         &app_url,
                         &actor.org_name,
                         &actor.brand_color,
                         &actor.user.name,
-                        &role.name,
+                        &role_label,
                         &token,
                     );
                     mail::enqueue(conn, Some(tenant.org_id), &letter.render(&deliver_to)?)?;
+                    // An account invited by display ID also hears of it in the app; an
+                    // address is not proven, so only its emailed link counts.
+                    if let Some(invitee) = invitee_id {
+                        notifications::notify(
+                            conn,
+                            &tenant,
+                            invitee,
+                            &Notice {
+                                kind: Kind::Invitation,
+                                title: format!(
+                                    "{} invited you to join {} as {role_label}",
+                                    actor.user.name, actor.org_name
+                                ),
+                                link: "/invitations".into(),
+                                entity: ("invitation", id.0),
+                            },
+                        )?;
+                    }
                     audit::record(
                         conn,
                         &meta,
@@ -307,8 +361,7 @@ pub async fn send(
                 &state,
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                form.email_or_display_id,
-                form.role_id,
+                (form.email_or_display_id, form.role_id, form.client_id),
                 errors,
             )
             .await
@@ -457,13 +510,16 @@ pub struct Invitation {
     pub invitee_id: Option<UserId>,
     #[diesel(sql_type = SqlUuid)]
     pub role_id: RoleId,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub client_id: Option<ClientId>,
     #[diesel(sql_type = Text)]
     pub role_name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub invited_by: Option<String>,
 }
 
-const INVITATION_SELECT: &str = "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.invitee_id, i.role_id,
+const INVITATION_SELECT: &str =
+    "SELECT i.id, i.org_id, o.name AS org_name, i.email, i.invitee_id, i.role_id, i.client_id,
         r.name AS role_name, u.name AS invited_by
  FROM invitations i
  JOIN organizations o ON o.id = i.org_id AND o.status = 'active'
@@ -513,7 +569,18 @@ fn mark_answered(conn: &mut PgConnection, id: InvitationId, user_id: UserId, sta
                 invitations::invitee_id.eq(user_id),
             ))
             .execute(conn)?;
-    if changed == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    // Answered: its notification has nothing left to ask.
+    diesel::sql_query(
+        "UPDATE notifications SET read_at = coalesce(read_at, now())
+         WHERE kind = 'invitation' AND entity_id = $1 AND user_id = $2",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<SqlUuid, _>(user_id)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Makes `user_id` a member as the invitation says, in the inviting organization's
@@ -544,6 +611,7 @@ fn join(
                 memberships::org_id.eq(invitation.org_id),
                 memberships::user_id.eq(user_id),
                 memberships::role_id.eq(invitation.role_id),
+                memberships::client_id.eq(invitation.client_id),
             ))
             .on_conflict((memberships::org_id, memberships::user_id))
             .do_nothing()

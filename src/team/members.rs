@@ -95,12 +95,12 @@ pub struct RoleChoice {
 }
 
 /// Roles `ctx` may grant: strictly below their own power, and with no permission they
-/// lack themselves (or a narrow role could mint an Admin). Until client records exist,
-/// the Client role is not offered (a client member must be linked to one).
-pub fn grantable_roles(conn: &mut PgConnection, ctx: &OrgContext) -> QueryResult<Vec<RoleChoice>> {
+/// lack themselves (or a narrow role could mint an Admin). The Client role is offered
+/// only `with_client`: a client member is linked to one client record, which an
+/// invitation names and a role change cannot.
+pub fn grantable_roles(conn: &mut PgConnection, ctx: &OrgContext, with_client: bool) -> QueryResult<Vec<RoleChoice>> {
     let candidates: Vec<(RoleId, String, i32, Option<String>)> = roles::table
         .filter(roles::power.lt(ctx.power))
-        .filter(roles::key.is_null().or(roles::key.ne("client")))
         .order((roles::power.desc(), roles::name.asc()))
         .select((roles::id, roles::name, roles::power, roles::key))
         .load(conn)?;
@@ -108,6 +108,7 @@ pub fn grantable_roles(conn: &mut PgConnection, ctx: &OrgContext) -> QueryResult
         role_permissions::table.select((role_permissions::role_id, role_permissions::permission)).load(conn)?;
     Ok(candidates
         .into_iter()
+        .filter(|(.., key)| with_client || key.as_deref() != Some("client"))
         .filter(|(id, ..)| {
             granted
                 .iter()
@@ -166,6 +167,7 @@ pub fn may_set_rate(ctx: &OrgContext, target: &MemberRow) -> bool {
 pub struct TeamForms {
     pub invite_target: String,
     pub invite_role: String,
+    pub invite_client: String,
     pub errors: FieldErrors,
     pub rate: Option<RateProblem>,
 }
@@ -184,9 +186,12 @@ struct TeamPage {
     members: Vec<MemberView>,
     invitations: Vec<PendingInvitation>,
     roles: Vec<RoleChoice>,
+    /// Clients a Client-role invitation can be for: (id, name).
+    clients: Vec<(crate::db::ids::ClientId, String)>,
     can_invite: bool,
     invite_target: String,
     invite_role: String,
+    invite_client: String,
     errors: FieldErrors,
 }
 
@@ -195,11 +200,12 @@ pub(super) async fn team_page(
     state: &AppState,
     ctx: &OrgContext,
     status: StatusCode,
-    invite_target: String,
-    invite_role: String,
+    invite: (String, String, String),
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    team_page_with(req, state, ctx, status, TeamForms { invite_target, invite_role, errors, rate: None }).await
+    let (invite_target, invite_role, invite_client) = invite;
+    team_page_with(req, state, ctx, status, TeamForms { invite_target, invite_role, invite_client, errors, rate: None })
+        .await
 }
 
 /// The team page with whatever its forms need to show again.
@@ -210,12 +216,13 @@ pub(crate) async fn team_page_with(
     status: StatusCode,
     forms: TeamForms,
 ) -> Result<HttpResponse, AppError> {
-    let TeamForms { invite_target, invite_role, errors, rate } = forms;
+    let TeamForms { invite_target, invite_role, invite_client, errors, rate } = forms;
     let can_invite = ctx.can(Permission::InviteMembers);
     let actor = ctx.clone();
-    let (members, invitations, roles) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+    let (members, invitations, roles, clients) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let invitations = if can_invite { invitations::pending_for_org(conn)? } else { Vec::new() };
-        Ok((list(conn)?, invitations, grantable_roles(conn, &actor)?))
+        let clients = if can_invite { invitations::client_choices(conn)? } else { Vec::new() };
+        Ok((list(conn)?, invitations, grantable_roles(conn, &actor, true)?, clients))
     })
     .await?;
     let can_manage = ctx.can(Permission::ManageMembers);
@@ -239,9 +246,11 @@ pub(crate) async fn team_page_with(
         members,
         invitations,
         roles,
+        clients,
         can_invite,
         invite_target,
         invite_role,
+        invite_client,
         errors,
     };
     render(status, &page)
@@ -249,7 +258,7 @@ pub(crate) async fn team_page_with(
 
 /// GET /team
 pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
-    team_page(&req, &state, &ctx, StatusCode::OK, String::new(), String::new(), FieldErrors::default()).await
+    team_page(&req, &state, &ctx, StatusCode::OK, Default::default(), FieldErrors::default()).await
 }
 
 fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
@@ -297,7 +306,7 @@ pub async fn change_role(
             .role_id
             .parse::<RoleId>()
             .ok()
-            .and_then(|id| grantable_roles(conn, &actor).ok()?.into_iter().find(|r| r.id == id))
+            .and_then(|id| grantable_roles(conn, &actor, false).ok()?.into_iter().find(|r| r.id == id))
         else {
             return Ok(Err("Choose a role below your own."));
         };

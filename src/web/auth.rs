@@ -156,7 +156,7 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version,
        u.totp_enabled_at IS NOT NULL AS two_factor_on, o.require_two_factor AS requires_two_factor,
        (SELECT count(*) FROM notifications n
-        WHERE n.user_id = u.id AND n.org_id = m.org_id AND n.read_at IS NULL) AS unread_notifications
+        WHERE n.user_id = u.id AND (n.org_id = m.org_id OR n.kind = 'invitation') AND n.read_at IS NULL) AS unread_notifications
 FROM users u
 LEFT JOIN memberships m ON m.user_id = u.id AND m.status = 'active'
      AND CASE WHEN $2::uuid IS NULL THEN m.org_id = u.active_org_id ELSE m.id = $2 END

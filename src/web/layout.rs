@@ -30,6 +30,13 @@ pub struct Nav {
     pub unread: Option<i64>,
 }
 
+impl Nav {
+    /// What the bell's badge says, if anything.
+    pub fn unread_label(&self) -> Option<String> {
+        crate::notifications::bell::label(self.unread.unwrap_or(0))
+    }
+}
+
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
@@ -49,6 +56,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/invoices", "Invoices", "receipt", Some(Permission::ViewInvoices)),
     ("/quotations", "Quotations", "file", Some(Permission::ViewQuotations)),
     ("/taxes", "Taxes", "list", Some(Permission::ManageTaxes)),
+    ("/chat", "Chat", "chat", Some(Permission::UseChat)),
     ("/team", "Team", "users", Some(Permission::ViewTeam)),
     ("/roles", "Roles", "shield", Some(Permission::ManageRoles)),
     ("/settings", "Settings", "settings", Some(Permission::ManageOrg)),
@@ -62,11 +70,12 @@ const PORTAL_NAV: &[(&str, &str, &str)] = &[
     ("/portal/files", "Files", "file"),
     ("/portal/invoices", "Invoices", "receipt"),
     ("/portal/quotations", "Quotations", "file"),
+    ("/chat", "Messages", "chat"),
 ];
 
 pub const DEFAULT_BRAND: &str = "#4f46e5";
 
-fn initials(name: &str) -> String {
+pub fn initials(name: &str) -> String {
     let letters: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
     if letters.is_empty() { "?".into() } else { letters.to_uppercase() }
 }

@@ -25,6 +25,9 @@ pub enum Access {
     Permission(Permission),
     /// A client user of the active organization: the portal.
     Client,
+    /// Staff whose role has this permission, and client users whose role has it: the
+    /// pages both share (chat), where row-level policies show a client only their own.
+    Shared(Permission),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +65,14 @@ async fn enforce(
             if !ctx.is_client() || ctx.client_id.is_none() {
                 return Err(AppError::Forbidden.into());
             }
+        }
+        Access::Shared(p) => {
+            let ctx = org_context(req.request()).await?;
+            two_factor_gate(&ctx, &req)?;
+            if ctx.is_client() && ctx.client_id.is_none() {
+                return Err(AppError::Forbidden.into());
+            }
+            ctx.require(p)?;
         }
     }
     next.call(req).await

@@ -60,10 +60,15 @@ const NORTHWIND_IDS: &[(&str, &str)] = &[
     ("/quotations/{id}/convert", QUOTATION),
     ("/notifications/{id}/read", "SELECT id FROM notifications"),
     ("/clients/{id}/portal-access", CLIENT_RECORD),
+    ("/chat/channels/{id}", CHANNEL),
+    ("/chat/channels/{id}/delete", CHANNEL),
+    ("/chat/channels/{id}/messages", CHANNEL),
+    ("/chat/channels/{id}/stream", CHANNEL),
     ("/clients/{id}/portal-links/{link_id}/revoke", CLIENT_RECORD),
 ];
 
 const INVOICE: &str = "SELECT id FROM invoices";
+const CHANNEL: &str = "SELECT id FROM chat_channels";
 const QUOTATION: &str = "SELECT id FROM quotations";
 
 /// A Northwind tax, an issued invoice and a sent quotation, each with a line.
@@ -82,7 +87,9 @@ fn add_northwind_money(app: &TestApp) {
                     qi AS (INSERT INTO quotation_items (id, org_id, quotation_id, position, description, quantity, unit_price, amount)
                            SELECT gen_random_uuid(), org_id, id, 0, 'Work', 1, 100, 100 FROM quo),
                     link AS (INSERT INTO portal_tokens (id, org_id, client_id, purpose, token_hash, expires_at)
-                             SELECT gen_random_uuid(), org.id, client.id, 'portal', '\\x00', now() + interval '1 day' FROM org, client)
+                             SELECT gen_random_uuid(), org.id, client.id, 'portal', '\\x00', now() + interval '1 day' FROM org, client),
+                    chat AS (INSERT INTO chat_channels (id, org_id, name, last_seq) SELECT gen_random_uuid(), org.id, 'general', 1 FROM org RETURNING id, org_id),
+                    said AS (INSERT INTO chat_messages (id, org_id, channel_id, seq, body) SELECT gen_random_uuid(), org_id, id, 1, 'Hello' FROM chat)
                INSERT INTO notifications (id, org_id, user_id, kind, title, link)
                SELECT gen_random_uuid(), org.id, u.id, 'mention', 'Mia mentioned you', '/tasks' FROM org, users u
                WHERE u.email = 'owner@northwind.example'";
@@ -176,6 +183,8 @@ async fn another_organizations_ids_are_404_on_every_route() {
     assert_eq!(app.count("payments"), 0);
     assert_eq!(app.count("portal_tokens WHERE revoked_at IS NULL"), 1, "nothing sent, nothing revoked");
     assert_eq!(app.count("notifications WHERE read_at IS NULL"), 1, "not marked read by another organization");
+    assert_eq!(app.count("chat_channels"), 1);
+    assert_eq!(app.count("chat_messages"), 1, "nothing posted into another organization's channel");
 }
 
 fn id(app: &TestApp, sql: &str) -> String {

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod chat;
 mod files;
 mod isolation;
 mod jobs;

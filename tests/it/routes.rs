@@ -152,6 +152,14 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/p/{token}", Access::Public),
     ("POST", "/p/{token}/renew", Access::Public),
     ("GET", "/notifications", Access::Member),
+    ("GET", "/notifications/stream", Access::Member),
+    ("GET", "/chat", Access::Shared(Permission::UseChat)),
+    ("POST", "/chat/channels", Access::Permission(Permission::ManageChannels)),
+    ("GET", "/chat/channels/{id}", Access::Shared(Permission::UseChat)),
+    ("POST", "/chat/channels/{id}/delete", Access::Permission(Permission::ManageChannels)),
+    ("GET", "/chat/channels/{id}/messages", Access::Shared(Permission::UseChat)),
+    ("POST", "/chat/channels/{id}/messages", Access::Shared(Permission::UseChat)),
+    ("GET", "/chat/channels/{id}/stream", Access::Shared(Permission::UseChat)),
     ("POST", "/notifications/read-all", Access::Member),
     ("POST", "/notifications/{id}/read", Access::Member),
 ];
@@ -187,6 +195,7 @@ fn allowed(access: Access, permissions: Option<PermissionSet>, is_client: bool) 
         (Access::SignedIn | Access::Member, Some(_)) => true,
         (Access::Permission(p), Some(set)) => set.contains(p) && !is_client,
         (Access::Client, Some(_)) => is_client,
+        (Access::Shared(p), Some(set)) => set.contains(p),
     }
 }
 

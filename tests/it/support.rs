@@ -163,6 +163,7 @@ impl TestApp {
     pub async fn with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::new();
         let mut settings = test_settings();
+        settings.database.url = db.url.clone();
         configure(&mut settings);
         let pool = db::build_pool(&db.url, &settings.database).unwrap();
         Self::start(db, settings, pool).await
@@ -178,19 +179,18 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         settings.server.app_url = format!("http://127.0.0.1:{port}");
-        let (tx, rx) = mpsc::channel();
-        let server_settings = settings.clone();
-        let server_pool = pool.clone();
-        std::thread::spawn(move || {
-            let system = actix_web::rt::System::new();
-            system.block_on(async move {
-                let app = Application::build_on(listener, server_settings, server_pool).expect("build app");
-                tx.send(app.handle()).expect("report the server handle");
-                let _ = app.run_until_stopped().await;
-            });
-        });
-        let handle = rx.recv().unwrap();
+        let handle = serve(listener, settings.clone(), pool.clone());
         TestApp { base: format!("http://127.0.0.1:{port}"), pool, settings, handle, mail, _db: db }
+    }
+
+    /// A second app instance on the same database (another process, as far as the app
+    /// can tell): sessions, jobs and live updates go through PostgreSQL alone.
+    pub fn another_instance(&self) -> Instance {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let pool = db::build_pool(&self.settings.database.url, &self.settings.database).unwrap();
+        let handle = serve(listener, self.settings.clone(), pool);
+        Instance { base: format!("http://127.0.0.1:{port}"), handle }
     }
 
     pub fn seed(&self) {
@@ -220,10 +220,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str) -> Client {
-        let client = self.client();
-        let res = client.post_form("/login", &[("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(res.status(), 303, "login of {email} should redirect");
-        client
+        log_in(self.client(), email).await
     }
 
     pub async fn owner(&self) -> Client {
@@ -255,6 +252,43 @@ impl TestApp {
         diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("SELECT count(*) FROM {table}"))
             .get_result(&mut conn)
             .unwrap()
+    }
+}
+
+/// Starts a server on its own thread with its own actix system.
+fn serve(listener: std::net::TcpListener, settings: Settings, pool: PgPool) -> actix_web::dev::ServerHandle {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let app = Application::build_on(listener, settings, pool).expect("build app");
+            tx.send(app.handle()).expect("report the server handle");
+            let _ = app.run_until_stopped().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
+pub struct Instance {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Instance {
+    pub async fn login(&self, email: &str) -> Client {
+        log_in(Client::new(&self.base), email).await
+    }
+}
+
+async fn log_in(client: Client, email: &str) -> Client {
+    let res = client.post_form("/login", &[("email", email), ("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 303, "login of {email} should redirect");
+    client
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
     }
 }
 
@@ -305,6 +339,10 @@ impl Client {
     pub async fn page(res: reqwest::Response) -> Page {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
+        // An event stream stays open: its status and headers are the answer.
+        if headers.get("content-type").is_some_and(|t| t == "text/event-stream") {
+            return Page { status, headers, body: String::new() };
+        }
         let body = res.text().await.unwrap_or_default();
         Page { status, headers, body }
     }
