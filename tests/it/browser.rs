@@ -472,14 +472,7 @@ async fn staff_run_a_project_from_client_to_board_to_files() {
     screenshot(&browser, "project-files").await;
     let href =
         browser.find(Locator::Css("#files a[href$='/download']")).await.unwrap().attr("href").await.unwrap().unwrap();
-    let session = browser.get_all_cookies().await.unwrap();
-    let cookie: Vec<String> = session.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
-    let res = reqwest::Client::new()
-        .get(format!("{}{href}", app.base))
-        .header("cookie", cookie.join("; "))
-        .send()
-        .await
-        .unwrap();
+    let res = with_session(&browser, &format!("{}{href}", app.base)).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(res.text().await.unwrap(), "Brief: twenty pages, three diagrams.\n");
@@ -513,6 +506,14 @@ async fn staff_run_a_project_from_client_to_board_to_files() {
 }
 
 /// Sets the browser to answer every confirm() dialog with OK (destructive buttons ask).
+/// A GET with the browser's own session cookie (downloads, which headless Chromium
+/// would save to disk).
+async fn with_session(browser: &Browser, url: &str) -> reqwest::Response {
+    let session = browser.get_all_cookies().await.unwrap();
+    let cookie: Vec<String> = session.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
+    reqwest::Client::new().get(url).header("cookie", cookie.join("; ")).send().await.unwrap()
+}
+
 async fn accept_confirms(browser: &Browser) {
     browser.execute("window.confirm = function () { return true; };", vec![]).await.unwrap();
 }
@@ -631,14 +632,7 @@ async fn an_owner_quotes_invoices_and_is_paid() {
     screenshot(&browser, "invoice").await;
 
     // The PDF, downloaded with the browser's session.
-    let session = browser.get_all_cookies().await.unwrap();
-    let cookie: Vec<String> = session.iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
-    let res = reqwest::Client::new()
-        .get(format!("{}/invoices/{invoice}/pdf", app.base))
-        .header("cookie", cookie.join("; "))
-        .send()
-        .await
-        .unwrap();
+    let res = with_session(&browser, &format!("{}/invoices/{invoice}/pdf", app.base)).await;
     assert_eq!(res.status(), 200);
     let pdf = res.bytes().await.unwrap().to_vec();
     let printed = crate::money::pdf_text(&pdf);
@@ -666,47 +660,83 @@ async fn an_owner_quotes_invoices_and_is_paid() {
 /// A client signs in, lands on their portal, opens the quotation waiting for them and
 /// accepts it; the staff member who sent it gets a notification.
 #[tokio::test]
-async fn a_client_accepts_a_quotation_in_the_portal() {
+async fn a_client_opens_the_emailed_link_downloads_the_invoice_and_accepts_the_quotation() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    let chloe = crate::money::one(&app, "SELECT id FROM clients WHERE name = 'Chloé Durand'");
-    let res = crate::money::save_document(
-        &owner,
+    let one = |sql: &str| crate::money::one(&app, sql);
+    let (chloe, hannah) = (one("SELECT id FROM clients WHERE name = 'Chloé Durand'"), one(crate::money::HANNAH));
+    let draft = |client: String,
+                 kind: &'static str,
+                 lines: &'static [(&'static str, &'static str, &'static str, &'static str)]| {
+        let owner = &owner;
+        async move {
+            let end = if kind == "/invoices" { "due_date" } else { "valid_until" };
+            let res = crate::money::save_document(owner, kind, &client, end, lines, &[]).await;
+            res.location().unwrap().rsplit('/').next().unwrap().to_string()
+        }
+    };
+    // Hannah's invoice is issued first (…-0001): Chloé must never see it.
+    let hannahs = draft(hannah, "/invoices", &[("Brand workshop", "1", "900", "")]).await;
+    assert_eq!(owner.post_form(&format!("/invoices/{hannahs}/issue"), &[]).await.status, 303);
+    let invoice = draft(chloe.clone(), "/invoices", &[("Shop launch support", "12", "95", "")]).await;
+    let quotation = draft(
+        chloe,
         "/quotations",
-        &chloe,
-        "valid_until",
         &[
             ("Shop redesign: templates and checkout", "1", "7200", ""),
             ("Product photography, 40 items", "40", "35", ""),
         ],
-        &[],
     )
     .await;
-    let quotation = res.location().unwrap().rsplit('/').next().unwrap().to_string();
-    assert_eq!(owner.post_form(&format!("/quotations/{quotation}/send"), &[]).await.status, 303);
 
+    // The owner sends both from their pages.
     let driver = start_driver().await;
-    let browser = open_browser(&driver, true).await;
-    browser.goto(&format!("{}/login", app.base)).await.unwrap();
-    fill(&browser, "#email", CLIENT).await;
-    fill(&browser, "#password", PASSWORD).await;
-    submit(&browser).await;
-    wait_for_path(&browser, "/portal").await;
-    wait_for_text(&browser, "#quotations-title", "Quotations awaiting your answer").await;
-    screenshot(&browser, "portal").await;
-    click(&browser, &format!("a[href='/portal/quotations/{quotation}']")).await;
-    wait_for_text(&browser, "#answer-title", "Your answer").await;
-    screenshot(&browser, "portal-quotation").await;
-    click(&browser, &format!("form[action='/portal/quotations/{quotation}/accept'] button")).await;
-    wait_for_text(&browser, ".flash", "is accepted").await;
-    wait_for_text(&browser, "h1", "Accepted").await;
-    assert_eq!(app.count("notifications WHERE kind = 'quotation_accepted'"), 1);
-    browser.close().await.unwrap();
-
-    // The owner, who sent it, sees the bell ring and opens the notification.
     let staff = open_browser(&driver, true).await;
     log_in(&staff, &app.base, OWNER).await;
+    for (kind, id) in [("invoices", &invoice), ("quotations", &quotation)] {
+        staff.goto(&format!("{}/{kind}/{id}", app.base)).await.unwrap();
+        accept_confirms(&staff).await;
+        click(&staff, &format!("form[action='/{kind}/{id}/send'] button")).await;
+        wait_for_text(&staff, ".flash", "chloe@durand.example").await;
+    }
+    let mail = app.mail.wait_for(2).await;
+    let invoice_mail = mail.iter().find(|m| m.subject().contains(&crate::money::numbered("INV", 2))).unwrap();
+    let link = invoice_mail.link(&format!("{}/p/", app.base)).expect("the emailed link");
+    // The owner waits on the dashboard.
+    staff.goto(&format!("{}/dashboard", app.base)).await.unwrap();
+    wait_for_text(&staff, "h1", "Good to see you").await;
+
+    // Chloé opens the link in a fresh browser: signed in, on her invoice.
+    let client = open_browser(&driver, true).await;
+    client.goto(&link).await.unwrap();
+    wait_for_path(&client, &format!("/portal/invoices/{invoice}")).await;
+    wait_for_text(&client, "h1", &crate::money::numbered("INV", 2)).await;
+    wait_for_text(&client, "main", "1,140.00").await;
+    screenshot(&client, "portal-invoice").await;
+    let res = with_session(&client, &format!("{}/portal/invoices/{invoice}/pdf", app.base)).await;
+    assert_eq!(res.status(), 200);
+    let printed = crate::money::pdf_text(&res.bytes().await.unwrap());
+    assert!(printed.contains(&crate::money::numbered("INV", 2)) && printed.contains("1,140.00"));
+    // Only her own documents.
+    click(&client, "nav a[href='/portal']").await;
+    wait_for_text(&client, "#quotations-title", "Quotations awaiting your answer").await;
+    screenshot(&client, "portal").await;
+    let summary = text_of(&client, "main").await;
+    assert!(!summary.contains(&crate::money::numbered("INV", 1)), "not Hannah's invoice");
+    client.goto(&format!("{}/portal/invoices/{hannahs}", app.base)).await.unwrap();
+    wait_for_text(&client, "h1", "Page not found").await;
+    // She accepts the quotation.
+    client.goto(&format!("{}/portal/quotations/{quotation}", app.base)).await.unwrap();
+    wait_for_text(&client, "#answer-title", "Your answer").await;
+    screenshot(&client, "portal-quotation").await;
+    click(&client, &format!("form[action='/portal/quotations/{quotation}/accept'] button")).await;
+    wait_for_text(&client, ".flash", "is accepted").await;
+    wait_for_text(&client, "h1", "Accepted").await;
+    client.close().await.unwrap();
+
+    // The owner's bell rings where they are, without a reload; they open it.
     wait_for_text(&staff, ".bell-count", "1").await;
+    assert_eq!(staff.current_url().await.unwrap().path(), "/dashboard");
     click(&staff, "a.bell").await;
     wait_for_text(&staff, ".notifications", "Chloé Durand accepted quotation").await;
     screenshot(&staff, "notifications").await;
@@ -714,6 +744,43 @@ async fn a_client_accepts_a_quotation_in_the_portal() {
     wait_for_path(&staff, &format!("/quotations/{quotation}")).await;
     wait_for_text(&staff, "h1", "Accepted").await;
     staff.close().await.unwrap();
+}
+
+/// Two people chat live, each through a different app instance on the same database:
+/// what one sends appears at once in the other's browser, once.
+#[tokio::test]
+async fn two_people_chat_live_across_two_app_instances() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance();
+    let driver = start_driver().await;
+    let olivia = open_browser(&driver, true).await;
+    log_in(&olivia, &app.base, OWNER).await;
+    olivia.goto(&format!("{}/chat", app.base)).await.unwrap();
+    wait_for_text(&olivia, ".chat-main", "No channel open").await;
+    fill(&olivia, "#channel-name", "launch").await;
+    click(&olivia, ".new-channel button").await;
+    wait_for_text(&olivia, "#channel-title", "# launch").await;
+
+    let mia = open_browser(&driver, true).await;
+    log_in(&mia, &other.base, MEMBER).await;
+    click(&mia, "nav a[href='/chat']").await;
+    wait_for_text(&mia, "#channel-title", "# launch").await;
+
+    fill(&olivia, "#chat-body", "Launch is on Friday at <b>9:00</b>.").await;
+    click(&olivia, "#composer button").await;
+    wait_for_text(&mia, "#messages", "Launch is on Friday at <b>9:00</b>.").await;
+    // Mia answers with Enter.
+    fill(&mia, "#chat-body", "Great, I will prepare the checklist.\u{E007}").await;
+    wait_for_text(&olivia, "#messages", "I will prepare the checklist").await;
+    wait_for_text(&mia, "#messages", "I will prepare the checklist").await;
+    screenshot(&olivia, "chat").await;
+    for browser in [&olivia, &mia] {
+        let shown = browser.find_all(Locator::Css("#messages [data-seq]")).await.unwrap().len();
+        assert_eq!(shown, 2, "each message once");
+    }
+    assert_eq!(app.count("chat_messages"), 2);
+    olivia.close().await.unwrap();
+    mia.close().await.unwrap();
 }
 
 /// The invoice editor without JavaScript: rows are added and totals updated by plain
