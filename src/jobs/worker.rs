@@ -27,6 +27,13 @@ impl Worker {
     fn perform(&self, job: &Job) -> anyhow::Result<()> {
         match job.kind.as_str() {
             mail::JOB_KIND => self.mailer.send(&serde_json::from_value(job.payload.clone())?),
+            crate::notifications::email::JOB_KIND => {
+                let mut conn = self.pool.get()?;
+                match crate::notifications::email::compose(&mut conn, &job.payload, self.mailer.app_url())? {
+                    Some(email) => self.mailer.send(&email),
+                    None => Ok(()),
+                }
+            }
             other => anyhow::bail!("unknown job kind {other}"),
         }
     }

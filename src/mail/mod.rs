@@ -128,6 +128,8 @@ enum Delivery {
 pub struct Mailer {
     delivery: Delivery,
     from: Mailbox,
+    /// The public address links in messages written by the worker start with.
+    app_url: String,
 }
 
 impl Mailer {
@@ -142,7 +144,11 @@ impl Mailer {
                 .build();
             Delivery::Smtp(Box::new(transport))
         };
-        Ok(Mailer { delivery, from })
+        Ok(Mailer { delivery, from, app_url: settings.app_url().to_string() })
+    }
+
+    pub fn app_url(&self) -> &str {
+        &self.app_url
     }
 
     fn build(&self, email: &OutgoingEmail) -> anyhow::Result<lettre::Message> {

@@ -56,24 +56,27 @@ struct IndexPage {
     layout: Layout,
     notifications: Vec<NotificationRow>,
     unread: usize,
+    email_choices: Vec<(super::Kind, bool)>,
 }
 
 /// GET /notifications
 pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
-    let notifications: Vec<NotificationRow> = db::tenant_tx(&state.pool, ctx.tenant(), |conn| {
-        Ok(diesel::sql_query(
+    let me = ctx.user.id;
+    let (notifications, email_choices) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
+        let list: Vec<NotificationRow> = diesel::sql_query(
             "SELECT n.id, n.kind, n.title, a.name AS actor, n.read_at, n.created_at
              FROM notifications n LEFT JOIN users a ON a.id = n.actor_id
              WHERE n.user_id = app_user_id() AND (n.org_id = app_org_id() OR n.kind = 'invitation')
              ORDER BY n.created_at DESC LIMIT $1",
         )
         .bind::<diesel::sql_types::BigInt, _>(SHOWN)
-        .load(conn)?)
+        .load(conn)?;
+        Ok((list, super::email::choices(conn, me)?))
     })
     .await?;
     let unread = notifications.iter().filter(|n| n.read_at.is_none()).count();
     let layout = Layout::member(&req, &ctx, "Notifications", "/notifications");
-    render(StatusCode::OK, &IndexPage { layout, notifications, unread })
+    render(StatusCode::OK, &IndexPage { layout, notifications, unread, email_choices })
 }
 
 /// POST /notifications/{id}/read — marks it read and opens what it is about.

@@ -93,6 +93,10 @@ async fn an_existing_user_invited_by_display_id_accepts_from_their_invitations_p
     assert_eq!(res.status, 303);
     let page = otto.get("/invitations").await;
     assert!(page.body.contains("Northwind Studio"));
+    // He hears of it in his own organization too: the bell, and the notification.
+    let at_home = otto.get("/notifications").await;
+    assert!(at_home.body.contains("Adam Okafor invited you to join Northwind Studio as Member"), "{}", at_home.body);
+    assert!(otto.get("/dashboard").await.body.contains("aria-label=\"1 unread\""));
     let invitation = id_of(&app, "SELECT id FROM invitations");
     // Someone else cannot answer it.
     assert_eq!(app.member().await.post_form(&format!("/invitations/{invitation}/accept"), &[]).await.status, 404);
@@ -103,6 +107,65 @@ async fn an_existing_user_invited_by_display_id_accepts_from_their_invitations_p
         "the new organization is now his active one"
     );
     assert_eq!(otto.post_form(&format!("/invitations/{invitation}/accept"), &[]).await.status, 404, "once only");
+    assert_eq!(app.count("notifications WHERE kind = 'invitation' AND read_at IS NOT NULL"), 1, "answered, so read");
+}
+
+#[tokio::test]
+async fn a_client_user_is_invited_for_one_client_and_lands_in_the_portal() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    let client_role = role_id(&app, "Northwind Studio", "client");
+    let hannah = id_of(&app, "SELECT id FROM clients WHERE name = 'Hannah Weber'");
+    // The Client role needs a client; another organization's client is not one.
+    let res = owner
+        .post_form("/invitations/send", &[("email_or_display_id", "ben@weber-bau.example"), ("role_id", &client_role)])
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("Choose the client this person belongs to."));
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO clients (id, org_id, name) SELECT gen_random_uuid(), id, 'Elsewhere' FROM organizations WHERE name = 'Other Corp'",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let elsewhere = id_of(&app, "SELECT id FROM clients WHERE name = 'Elsewhere'");
+    let res = owner
+        .post_form(
+            "/invitations/send",
+            &[("email_or_display_id", "ben@weber-bau.example"), ("role_id", &client_role), ("client_id", &elsewhere)],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(app.count("invitations"), 0);
+
+    let res = owner
+        .post_form(
+            "/invitations/send",
+            &[("email_or_display_id", "ben@weber-bau.example"), ("role_id", &client_role), ("client_id", &hannah)],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let mail = app.mail.wait_for(1).await;
+    assert!(mail[0].decoded().contains("as Client (Hannah Weber)"));
+    let path =
+        mail[0].link(&format!("{}/invitations/open/", app.base)).unwrap().strip_prefix(&app.base).unwrap().to_string();
+    let ben = app.client();
+    let res = ben.post_form(&path, &[("name", "Ben Weber"), ("password", "ben's long password")]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(ben.get("/dashboard").await.location(), Some("/portal"));
+    assert_eq!(ben.get("/portal").await.status, 200);
+    assert_eq!(ben.get("/clients").await.status, 403);
+    assert_eq!(
+        app.count(&format!(
+            "memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'ben@weber-bau.example' AND m.client_id = '{hannah}'"
+        )),
+        1
+    );
+    // On the team page a client member's role is shown, not offered for change.
+    let team = owner.get("/team").await;
+    assert!(team.body.contains("Ben Weber"));
+    assert!(!team.body.contains(&format!("<option value=\"{client_role}\" selected")));
 }
 
 #[tokio::test]
