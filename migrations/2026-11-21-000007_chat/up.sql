@@ -49,8 +49,16 @@ CREATE POLICY client_scope ON chat_channels AS RESTRICTIVE
 CREATE POLICY client_scope ON chat_messages AS RESTRICTIVE
   USING (app_client_id() IS NULL OR EXISTS (
     SELECT 1 FROM chat_channels c WHERE c.org_id = chat_messages.org_id AND c.id = chat_messages.channel_id));
--- Messages are history: they are not edited.
+-- Messages are history: they are not edited. Posting moves a channel's counter, nothing else.
 REVOKE UPDATE ON chat_messages FROM clienthub_tenant;
+REVOKE UPDATE ON chat_channels FROM clienthub_tenant;
+GRANT UPDATE (last_seq) ON chat_channels TO clienthub_tenant;
+-- Clients take part; they do not remove channels or messages.
+CREATE POLICY client_keeps ON chat_channels AS RESTRICTIVE FOR DELETE USING (app_client_id() IS NULL);
+CREATE POLICY client_keeps ON chat_messages AS RESTRICTIVE FOR DELETE USING (app_client_id() IS NULL);
+
+-- A portal link works only while the client's address is the one it was mailed to.
+ALTER TABLE portal_tokens ADD COLUMN email text;
 
 -- Which notifications a user also wants by email; a missing row means the default
 -- (see notifications::Kind::emails_by_default).
@@ -61,9 +69,11 @@ CREATE TABLE notification_email_settings (
   email boolean NOT NULL,
   PRIMARY KEY (user_id, kind)
 );
--- Anyone notifying a colleague reads the colleague's choice; only the user changes theirs.
+-- Whoever notifies a colleague reads the colleague's choice; only the user changes theirs.
 ALTER TABLE notification_email_settings ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read_any ON notification_email_settings FOR SELECT USING (true);
+CREATE POLICY read_colleagues ON notification_email_settings FOR SELECT
+  USING (user_id = app_user_id() OR EXISTS (
+    SELECT 1 FROM memberships m WHERE m.org_id = app_org_id() AND m.user_id = notification_email_settings.user_id));
 CREATE POLICY own_insert ON notification_email_settings FOR INSERT WITH CHECK (user_id = app_user_id());
 CREATE POLICY own_update ON notification_email_settings FOR UPDATE USING (user_id = app_user_id());
 CREATE POLICY own_delete ON notification_email_settings FOR DELETE USING (user_id = app_user_id());
@@ -77,3 +87,12 @@ CREATE POLICY notifications_own ON notifications FOR SELECT
   USING (user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation'));
 CREATE POLICY notifications_own_update ON notifications FOR UPDATE
   USING (user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation'));
+-- Marking read is the only change.
+REVOKE UPDATE ON notifications FROM clienthub_tenant;
+GRANT UPDATE (read_at) ON notifications TO clienthub_tenant;
+-- An invitation notice is made only with a real invitation of this organization, to its invitee.
+DROP POLICY notifications_create ON notifications;
+CREATE POLICY notifications_create ON notifications FOR INSERT
+  WITH CHECK (org_id = app_org_id() AND (kind <> 'invitation' OR EXISTS (
+    SELECT 1 FROM invitations i
+    WHERE i.org_id = app_org_id() AND i.id = notifications.entity_id AND i.invitee_id = notifications.user_id)));

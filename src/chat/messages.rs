@@ -233,6 +233,9 @@ pub async fn post(
             Ok(body) => body,
             Err(message) => return Ok(Outcome::Refused(channel, message, StatusCode::BAD_REQUEST)),
         };
+        // One post at a time per person (whatever the channel), so the count holds.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('chat-post:' || app_user_id()::text))")
+            .execute(conn)?;
         let recent: i64 = diesel::sql_query(
             "SELECT count(*) AS n FROM chat_messages
              WHERE author_id = app_user_id() AND created_at > now() - make_interval(secs => $1)",

@@ -99,5 +99,5 @@ pub async fn chat(
     let channel = db::tenant_tx(&state.pool, tenant, move |conn| channels::find(conn, channel_id)).await?;
     let mut feed = ChatFeed { pool: state.pool.clone(), tenant, channel_id, last: resume.unwrap_or(channel.last_seq) };
     let backlog = if resume.is_some() { feed.missed().await? } else { Vec::new() };
-    Ok(sse::respond(feed, receiver, backlog))
+    Ok(sse::respond(feed, sse::Grant::of(&state.pool, &ctx), receiver, backlog))
 }

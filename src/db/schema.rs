@@ -474,6 +474,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        email -> Nullable<Text>,
     }
 }
 

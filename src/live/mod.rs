@@ -137,6 +137,10 @@ fn listen(database_url: &str, pool: &PgPool, hub: &Hub, stopped: &AtomicBool) ->
         for notification in conn.notifications_iter() {
             let notification = notification?;
             got_any = true;
+            // Nobody on this instance is listening: nothing to load or render.
+            if hub.receivers() == 0 {
+                continue;
+            }
             if let Some(event) = event_of(&notification.payload, pool) {
                 hub.send(event);
             }

@@ -15,6 +15,51 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Event;
+use crate::db::ids::{MembershipId, SessionId};
+use crate::db::{self, PgPool};
+use crate::web::auth::OrgContext;
+
+/// What a stream was opened with, checked again every keepalive: a session that ends
+/// (logout, a revoked link, a ban) or a membership that goes ends the stream within
+/// half a minute, not at its next reconnect.
+pub struct Grant {
+    pool: PgPool,
+    session_id: Option<SessionId>,
+    membership_id: MembershipId,
+}
+
+impl Grant {
+    pub fn of(pool: &PgPool, ctx: &OrgContext) -> Grant {
+        Grant { pool: pool.clone(), session_id: ctx.user.session_id, membership_id: ctx.membership_id }
+    }
+
+    async fn holds(&self) -> bool {
+        #[derive(diesel::QueryableByName)]
+        struct Holds {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            holds: bool,
+        }
+        let (session_id, membership_id) = (self.session_id, self.membership_id);
+        let Some(session_id) = session_id else { return false };
+        db::run(&self.pool, move |conn| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query(
+                "SELECT EXISTS (
+                   SELECT 1 FROM sessions s
+                   JOIN users u ON u.id = s.user_id AND u.status = 'active'
+                   JOIN memberships m ON m.id = $2 AND m.user_id = u.id AND m.status = 'active'
+                   JOIN organizations o ON o.id = m.org_id AND o.status = 'active'
+                   WHERE s.id = $1 AND s.expires_at > now()) AS holds",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(session_id)
+            .bind::<diesel::sql_types::Uuid, _>(membership_id)
+            .get_result::<Holds>(conn)?
+            .holds)
+        })
+        .await
+        .unwrap_or(false)
+    }
+}
 
 /// A comment line keeps the connection busy enough for proxies to leave it open.
 const KEEPALIVE: Duration = Duration::from_secs(25);
@@ -50,6 +95,7 @@ pub trait Feed: Sized + 'static {
 
 struct Running<F> {
     feed: F,
+    grant: Grant,
     receiver: broadcast::Receiver<Event>,
     pending: VecDeque<Bytes>,
     open: bool,
@@ -57,11 +103,16 @@ struct Running<F> {
 }
 
 /// The streaming response: `first` (a retry hint, a backlog) and then the feed.
-pub fn respond<F: Feed>(feed: F, receiver: broadcast::Receiver<Event>, first: Vec<Bytes>) -> HttpResponse {
+pub fn respond<F: Feed>(
+    feed: F,
+    grant: Grant,
+    receiver: broadcast::Receiver<Event>,
+    first: Vec<Bytes>,
+) -> HttpResponse {
     let mut pending: VecDeque<Bytes> = first.into();
     // Reconnect quickly: a stream ends every few minutes on purpose.
     pending.push_front(Bytes::from_static(b"retry: 1500\n\n"));
-    let state = Running { feed, receiver, pending, open: true, started: Instant::now() };
+    let state = Running { feed, grant, receiver, pending, open: true, started: Instant::now() };
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(bytes) = s.pending.pop_front() {
@@ -71,9 +122,10 @@ pub fn respond<F: Feed>(feed: F, receiver: broadcast::Receiver<Event>, first: Ve
                 return None;
             }
             let (more, open) = match tokio::time::timeout(KEEPALIVE, s.receiver.recv()).await {
-                Err(_) => (vec![Bytes::from_static(b": keepalive\n\n")], true),
+                Err(_) => (vec![Bytes::from_static(b": keepalive\n\n")], s.grant.holds().await),
                 Ok(Ok(event)) => s.feed.on_event(event).await,
-                Ok(Err(RecvError::Lagged(_))) => s.feed.catch_up().await,
+                Ok(Err(RecvError::Lagged(_))) if s.grant.holds().await => s.feed.catch_up().await,
+                Ok(Err(RecvError::Lagged(_))) => (Vec::new(), false),
                 Ok(Err(RecvError::Closed)) => (Vec::new(), false),
             };
             s.pending.extend(more);

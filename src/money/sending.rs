@@ -125,7 +125,8 @@ pub async fn send(
             return Ok(Err(refusal));
         }
         let doc = loaded.doc;
-        let token = links::mint(conn, kind.into(), doc.client_id, Some(doc.id), days, Some(tenant.user_id))?;
+        let token =
+            links::mint(conn, kind.into(), doc.client_id, Some(doc.id), &doc.client_email, days, Some(tenant.user_id))?;
         let link = format!("{app_url}/p/{token}");
         let mut email = letter(kind, &doc, &org_name, &brand_color, &link, days)
             .render(&doc.client_email)

@@ -85,5 +85,5 @@ pub async fn stream(state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpR
     let feed = BellFeed { pool: state.pool.clone(), tenant: ctx.tenant(), user_id: ctx.user.id, shown };
     // The count as of this request: a page that was open while the stream was away
     // catches up at once.
-    Ok(sse::respond(feed, receiver, vec![badge(shown)]))
+    Ok(sse::respond(feed, sse::Grant::of(&state.pool, &ctx), receiver, vec![badge(shown)]))
 }

@@ -21,7 +21,7 @@ use crate::audit::{self, AuditEvent};
 use crate::auth::display_id;
 use crate::auth::tokens::{hash_token, random_token};
 use crate::db::ids::{ClientId, MembershipId, OrgId, PortalTokenId, UserId};
-use crate::db::schema::{memberships, users};
+use crate::db::schema::memberships;
 use crate::db::{self, Tenant, tenant};
 use crate::mail::{self, Brand, Letter};
 use crate::state::AppState;
@@ -30,7 +30,7 @@ use crate::web::flash::{Flash, redirect, redirect_with};
 use crate::web::layout::Layout;
 use crate::web::request_meta::RequestMeta;
 use crate::web::session::{PORTAL_LINK, TypedSession};
-use crate::web::{AppError, render};
+use crate::web::{AppError, Form, render};
 
 /// What a link opens: one document, or the portal's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,20 +75,23 @@ impl From<crate::money::document::DocKind> for Purpose {
     }
 }
 
-/// Stores a new link for `client_id` in the tenant transaction and returns the token
-/// (shown once, in the email). `by` is None for a link the client asked for again.
+/// Stores a new link for `client_id`, mailed to `email`, in the tenant transaction and
+/// returns the token (shown once, in the email). The link works only while the client's
+/// address is still `email`: changing it does not redirect links already sent. `by` is
+/// None for a link the client asked for again.
 pub fn mint(
     conn: &mut PgConnection,
     purpose: Purpose,
     client_id: ClientId,
     document_id: Option<uuid::Uuid>,
+    email: &str,
     days: i64,
     by: Option<UserId>,
 ) -> QueryResult<String> {
     let token = random_token();
     diesel::sql_query(
-        "INSERT INTO portal_tokens (id, org_id, client_id, purpose, document_id, token_hash, expires_at, created_by)
-         VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO portal_tokens (id, org_id, client_id, purpose, document_id, token_hash, expires_at, created_by, email)
+         VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7, lower($8))",
     )
     .bind::<SqlUuid, _>(PortalTokenId::new())
     .bind::<SqlUuid, _>(client_id)
@@ -97,8 +100,15 @@ pub fn mint(
     .bind::<Bytea, _>(hash_token(&token))
     .bind::<Timestamptz, _>(Utc::now() + chrono::Duration::days(days))
     .bind::<Nullable<SqlUuid>, _>(by)
+    .bind::<Text, _>(email.trim())
     .execute(conn)?;
     Ok(token)
+}
+
+/// What `random_token` makes: 64 lowercase hex digits. Anything else is not looked up
+/// (and never written back into a page).
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A link as its token finds it, with its client and organization.
@@ -137,7 +147,8 @@ struct Found {
 fn find(conn: &mut PgConnection, token: &str, lock: bool) -> QueryResult<Option<Found>> {
     diesel::sql_query(format!(
         "SELECT t.id, t.org_id, t.client_id, t.purpose, t.document_id,
-                (t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()) AS usable,
+                (t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+                 AND t.email = lower(c.email)) AS usable,
                 t.revoked_at IS NOT NULL AS revoked,
                 lower(c.email) AS client_email, c.name AS client_name, o.name AS org_name, o.brand_color,
                 o.status = 'active' AS org_active,
@@ -156,35 +167,78 @@ fn find(conn: &mut PgConnection, token: &str, lock: bool) -> QueryResult<Option<
 }
 
 enum Opened {
-    /// Signed in: the session is limited to this membership.
-    SignedIn { user_id: UserId, membership_id: MembershipId, link_id: PortalTokenId, location: String },
+    /// Signed in: the session is limited to this membership, unless the browser was
+    /// already signed in as that account with its password (`keep_session`).
+    SignedIn {
+        user_id: UserId,
+        membership_id: MembershipId,
+        link_id: PortalTokenId,
+        location: String,
+        keep_session: bool,
+    },
     /// Used, expired, revoked or unknown: the page that offers a fresh link.
     Invalid,
+    /// A valid link for an account that has more than this portal (staff somewhere,
+    /// two-factor sign-in): it is used only by that account signed in with its password.
+    LogInFirst { org_name: String },
     /// A valid link that cannot sign its client in, and why.
     Refused(String),
 }
 
+#[derive(QueryableByName)]
+struct Account {
+    #[diesel(sql_type = SqlUuid)]
+    id: UserId,
+    #[diesel(sql_type = Text)]
+    status: String,
+    /// Only ever a client somewhere, without two-factor sign-in: a link may sign it in.
+    #[diesel(sql_type = Bool)]
+    portal_only: bool,
+}
+
 /// The account the client's address belongs to, or None if there is none yet.
-fn account_of(conn: &mut PgConnection, email: &str) -> QueryResult<Option<(UserId, String)>> {
-    users::table.filter(users::email.eq(email)).select((users::id, users::status)).first(conn).optional()
+fn account_of(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Account>> {
+    diesel::sql_query(
+        "SELECT u.id, u.status,
+                (u.totp_enabled_at IS NULL AND NOT u.is_platform_owner AND NOT EXISTS (
+                   SELECT 1 FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+                   WHERE m.user_id = u.id AND r.key IS DISTINCT FROM 'client')) AS portal_only
+         FROM users u WHERE u.email = $1",
+    )
+    .bind::<Text, _>(email)
+    .get_result(conn)
+    .optional()
 }
 
 /// Uses the link: finds or creates the client's account and client membership, marks
 /// the link used, all in one transaction (two clicks on one link sign in once).
-fn open_link(conn: &mut PgConnection, token: &str, meta: &RequestMeta) -> Result<Opened, AppError> {
+/// `signed_in` is the account of this browser's own (password) session, if any.
+fn open_link(
+    conn: &mut PgConnection,
+    token: &str,
+    signed_in: Option<UserId>,
+    meta: &RequestMeta,
+) -> Result<Opened, AppError> {
     conn.transaction(|conn| {
         let Some(link) = find(conn, token, true)? else { return Ok(Opened::Invalid) };
         if !link.usable || !link.org_active || !link.client_email.contains('@') {
             return Ok(Opened::Invalid);
         }
         let account = account_of(conn, &link.client_email)?;
-        if account.as_ref().is_some_and(|(_, status)| status != "active") {
+        if account.as_ref().is_some_and(|a| a.status != "active") {
             return Ok(Opened::Refused(format!(
                 "This account cannot sign in. Please contact {} for help.",
                 link.org_name
             )));
         }
-        let user_id = account.as_ref().map(|(id, _)| *id).unwrap_or_else(UserId::new);
+        // A link never stands in for the password of an account that can do more.
+        if let Some(a) = &account
+            && !a.portal_only
+            && signed_in != Some(a.id)
+        {
+            return Ok(Opened::LogInFirst { org_name: link.org_name.clone() });
+        }
+        let user_id = account.as_ref().map(|a| a.id).unwrap_or_else(UserId::new);
         // Staff-like scope for these writes: the client's own scope hides the link.
         let tenant = Tenant { org_id: link.org_id, user_id, client_id: None };
         tenant::transaction(conn, &tenant, |conn| {
@@ -200,19 +254,33 @@ fn open_link(conn: &mut PgConnection, token: &str, meta: &RequestMeta) -> Result
                     &display_id::generate(),
                 )?;
             }
+            let client_role = crate::orgs::queries::builtin_role_id(
+                conn,
+                link.org_id,
+                crate::team::roles::BuiltinRole::Client,
+            )?;
             let existing: Option<(MembershipId, Option<ClientId>, String)> = memberships::table
                 .filter(memberships::org_id.eq(link.org_id))
                 .filter(memberships::user_id.eq(user_id))
+                .filter(memberships::role_id.eq(client_role))
                 .select((memberships::id, memberships::client_id, memberships::status))
                 .first(conn)
                 .optional()?;
+            let other_role: i64 = memberships::table
+                .filter(memberships::org_id.eq(link.org_id))
+                .filter(memberships::user_id.eq(user_id))
+                .filter(memberships::role_id.ne(client_role))
+                .count()
+                .get_result(conn)?;
+            if other_role > 0 {
+                return Ok(Err(format!(
+                    "Your address belongs to a member of {}'s team. Log in with your password instead.",
+                    link.org_name
+                )));
+            }
             let membership_id = match existing {
                 None => {
-                    let role_id = crate::orgs::queries::builtin_role_id(
-                        conn,
-                        link.org_id,
-                        crate::team::roles::BuiltinRole::Client,
-                    )?;
+                    let role_id = client_role;
                     let id = MembershipId::new();
                     diesel::insert_into(memberships::table)
                         .values((
@@ -234,7 +302,7 @@ fn open_link(conn: &mut PgConnection, token: &str, meta: &RequestMeta) -> Result
                 }
                 Some(_) => {
                     return Ok(Err(format!(
-                        "Your address belongs to another account at {}. Log in with your password instead.",
+                        "Your address already opens another client's portal at {}. Please ask them to use another address.",
                         link.org_name
                     )));
                 }
@@ -243,9 +311,13 @@ fn open_link(conn: &mut PgConnection, token: &str, meta: &RequestMeta) -> Result
                 .bind::<SqlUuid, _>(link.id)
                 .execute(conn)?;
             // A new account starts here; an existing one keeps its own organization for
-            // password sign-ins (this session is limited to the link's client anyway).
-            diesel::update(users::table.find(user_id).filter(users::active_org_id.is_null()))
-                .set(users::active_org_id.eq(link.org_id))
+            // password sign-ins (a link's session is limited to its client anyway), unless
+            // it is that very session that opens the link.
+            let keep_session = signed_in == Some(user_id);
+            diesel::sql_query("UPDATE users SET active_org_id = $2 WHERE id = $1 AND (active_org_id IS NULL OR $3)")
+                .bind::<SqlUuid, _>(user_id)
+                .bind::<SqlUuid, _>(link.org_id)
+                .bind::<Bool, _>(keep_session)
                 .execute(conn)?;
             audit::record(
                 conn,
@@ -264,30 +336,40 @@ fn open_link(conn: &mut PgConnection, token: &str, meta: &RequestMeta) -> Result
                 membership_id,
                 link_id: link.id,
                 location: Purpose::parse(&link.purpose).location(link.document_id),
+                keep_session: signed_in == Some(user_id),
             },
             Err(message) => Opened::Refused(message),
         })
     })
 }
 
+/// What the link page says.
+enum LinkState {
+    /// Used, expired, revoked or unknown: offer a fresh one.
+    Invalid,
+    /// An account with more than this portal: log in, then the link works.
+    LogInFirst(String),
+    Refused(String),
+    /// A fresh link was asked for.
+    Renewed,
+}
+
 #[derive(Template)]
 #[template(path = "portal/link.html")]
 struct LinkPage {
     layout: Layout,
-    token: String,
-    refused: Option<String>,
-    renewed: bool,
+    /// Well formed (64 hex digits) whenever it is set.
+    token: Option<String>,
+    state: LinkState,
 }
 
-fn link_page(
-    req: &HttpRequest,
-    token: String,
-    refused: Option<String>,
-    renewed: bool,
-) -> Result<HttpResponse, AppError> {
-    let title = if renewed { "Check your email" } else { "This link cannot be used" };
-    let status = if renewed { StatusCode::OK } else { StatusCode::GONE };
-    render(status, &LinkPage { layout: Layout::public(req, title), token, refused, renewed })
+fn link_page(req: &HttpRequest, token: Option<String>, state: LinkState) -> Result<HttpResponse, AppError> {
+    let (title, status) = match &state {
+        LinkState::Renewed => ("Check your email", StatusCode::OK),
+        LinkState::LogInFirst(_) => ("Log in to open this link", StatusCode::OK),
+        _ => ("This link cannot be used", StatusCode::GONE),
+    };
+    render(status, &LinkPage { layout: Layout::public(req, title), token, state })
 }
 
 /// GET /p/{token}
@@ -298,37 +380,52 @@ pub async fn open(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    if token.len() > 100 {
-        return link_page(&req, String::new(), None, false);
+    if !well_formed(&token) {
+        return link_page(&req, None, LinkState::Invalid);
     }
+    // This browser's own password session, if any (a link's session does not count).
+    let signed_in = crate::web::auth::auth_of(&req)
+        .await?
+        .map(|auth| auth.user)
+        .filter(|user| user.portal_scope.is_none())
+        .map(|user| user.id);
     let (lookup, audit_meta) = (token.clone(), meta.clone());
-    let opened = db::run(&state.pool, move |conn| open_link(conn, &lookup, &audit_meta)).await?;
+    let opened = db::run(&state.pool, move |conn| open_link(conn, &lookup, signed_in, &audit_meta)).await?;
     match opened {
-        Opened::SignedIn { user_id, membership_id, link_id, location } => {
-            db::run(&state.pool, move |conn| Ok(crate::auth::queries::record_login(conn, user_id)?)).await?;
-            // Whoever was signed in in this browser is signed out: the link decides.
-            TypedSession::of(&req)
-                .log_in_from_link(&req, user_id, &meta, membership_id, link_id)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("starting a session: {e}")))?;
+        Opened::SignedIn { user_id, membership_id, link_id, location, keep_session } => {
+            if !keep_session {
+                db::run(&state.pool, move |conn| Ok(crate::auth::queries::record_login(conn, user_id)?)).await?;
+                // Whoever was signed in in this browser is signed out: the link decides.
+                TypedSession::of(&req)
+                    .log_in_from_link(&req, user_id, &meta, membership_id, link_id)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("starting a session: {e}")))?;
+            }
             Ok(redirect(&location))
         }
-        Opened::Invalid => link_page(&req, token, None, false),
-        Opened::Refused(message) => link_page(&req, token, Some(message), false),
+        Opened::Invalid => link_page(&req, Some(token), LinkState::Invalid),
+        Opened::LogInFirst { org_name } => link_page(&req, Some(token), LinkState::LogInFirst(org_name)),
+        Opened::Refused(message) => link_page(&req, None, LinkState::Refused(message)),
     }
 }
 
 /// A client may ask for this many fresh links a day; each goes to their own address.
 const RENEWALS_PER_DAY: i64 = 5;
 
-/// POST /p/{token}/renew — the same answer whatever the token was.
+#[derive(serde::Deserialize)]
+pub struct RenewForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// POST /p/renew — the same answer whatever the token was.
 pub async fn renew(
     req: HttpRequest,
     state: web::Data<AppState>,
     meta: RequestMeta,
-    path: web::Path<String>,
+    Form(form): Form<RenewForm>,
 ) -> Result<HttpResponse, AppError> {
-    let token = path.into_inner();
-    if token.len() <= 100 {
+    let token = form.token;
+    if well_formed(&token) {
         let (app_url, days) = (state.settings.app_url().to_string(), state.settings.portal.link_days);
         db::run(&state.pool, move |conn| {
             let Some(link) = find(conn, &token, false)? else { return Ok(()) };
@@ -338,6 +435,10 @@ pub async fn renew(
             // Fresh links of a client are those nobody on the staff made.
             let tenant = Tenant { org_id: link.org_id, user_id: UserId(uuid::Uuid::nil()), client_id: None };
             tenant::transaction(conn, &tenant, |conn| {
+                // One request at a time per client, so the daily count holds.
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('portal-renew:' || $1::text))")
+                    .bind::<SqlUuid, _>(link.client_id)
+                    .execute(conn)?;
                 let recent: i64 = diesel::sql_query(
                     "SELECT count(*) AS n FROM portal_tokens
                      WHERE client_id = $1 AND created_by IS NULL AND created_at > now() - interval '1 day'",
@@ -349,7 +450,7 @@ pub async fn renew(
                     return Ok(());
                 }
                 let purpose = Purpose::parse(&link.purpose);
-                let fresh = mint(conn, purpose, link.client_id, link.document_id, days, None)?;
+                let fresh = mint(conn, purpose, link.client_id, link.document_id, &link.client_email, days, None)?;
                 let what = match (purpose, &link.document_number) {
                     (Purpose::Invoice, Some(n)) => format!("invoice {n}"),
                     (Purpose::Quotation, Some(n)) => format!("quotation {n}"),
@@ -377,7 +478,7 @@ pub async fn renew(
         })
         .await?;
     }
-    link_page(&req, String::new(), None, true)
+    link_page(&req, None, LinkState::Renewed)
 }
 
 #[derive(QueryableByName)]
@@ -472,7 +573,7 @@ pub async fn send_access(
         if client.email.is_empty() {
             return Ok(None);
         }
-        let token = mint(conn, Purpose::Portal, client_id, None, days, Some(tenant.user_id))?;
+        let token = mint(conn, Purpose::Portal, client_id, None, &client.email, days, Some(tenant.user_id))?;
         let letter = Letter {
             brand: Brand::org(&org_name, &brand_color),
             subject: format!("Your client portal at {org_name}"),

@@ -25,5 +25,5 @@ routes! {
     POST "/portal/quotations/{id}/accept" => Access::Client, pages::accept;
     POST "/portal/quotations/{id}/decline" => Access::Client, pages::decline;
     GET "/p/{token}" => Access::Public, links::open;
-    POST "/p/{token}/renew" => Access::Public, links::renew;
+    POST "/p/renew" => Access::Public, links::renew;
 }

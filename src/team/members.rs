@@ -302,6 +302,11 @@ pub async fn change_role(
         if let Err(refusal) = may_act_on(&actor, &target) {
             return Ok(Err(refusal));
         }
+        if target.role_key.as_deref() == Some("client") {
+            return Ok(Err(
+                "A client user stays with their client. To make them staff, invite them with a staff role.",
+            ));
+        }
         let Some(role) = form
             .role_id
             .parse::<RoleId>()

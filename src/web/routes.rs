@@ -45,7 +45,12 @@ async fn enforce(
     match access {
         Access::Public => {}
         Access::SignedIn => {
-            current_user(req.request()).await?;
+            let user = current_user(req.request()).await?;
+            // A session opened by an emailed link is not the account's own: it may sign
+            // out and see its one organization, not change the account.
+            if user.portal_scope.is_some() && !LINK_SESSION_MAY.contains(&req.path()) {
+                return Err(AppError::Forbidden.into());
+            }
         }
         Access::Member => {
             let ctx = org_context(req.request()).await?;
@@ -77,6 +82,9 @@ async fn enforce(
     }
     next.call(req).await
 }
+
+/// The account pages a session opened by an emailed portal link may use.
+const LINK_SESSION_MAY: &[&str] = &["/logout", "/organizations"];
 
 /// An organization that requires two-factor sign-in shows its pages only to staff who
 /// have it; the others are sent to set it up.

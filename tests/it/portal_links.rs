@@ -31,6 +31,11 @@ fn path_of(app: &TestApp, link: &str) -> String {
     link.strip_prefix(&app.base).unwrap().to_string()
 }
 
+/// Asks for a fresh link in place of `link` (a path /p/{token}), as its page's button does.
+async fn renew(client: &Client, link: &str) -> Page {
+    client.post_form("/p/renew", &[("token", link.trim_start_matches("/p/"))]).await
+}
+
 #[tokio::test]
 async fn an_emailed_link_signs_the_client_in_once_and_opens_the_document() {
     let app = TestApp::spawn().await;
@@ -70,7 +75,8 @@ async fn an_emailed_link_signs_the_client_in_once_and_opens_the_document() {
     let again = app.client().get(&link).await;
     assert_eq!(again.status, 410);
     assert!(again.body.contains("Email me a new link"));
-    let renewed = app.client().post_form(&format!("{link}/renew"), &[]).await;
+    assert!(again.body.contains(&format!("name=\"token\" value=\"{}\"", &link[3..])));
+    let renewed = renew(&app.client(), &link).await;
     assert_eq!(renewed.status, 200);
     assert!(renewed.body.contains("Check your email"));
     let fresh = path_of(&app, &link_in_mail(&app, 2).await);
@@ -87,15 +93,18 @@ async fn made_up_expired_and_truncated_links_get_the_same_page_and_send_nothing_
     send_to_hannah(&app, &owner, "quotations").await;
     let link = path_of(&app, &link_in_mail(&app, 1).await);
     let anyone = app.client();
-    let made_up = anyone.get("/p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await;
+    let made_up = anyone.get(&format!("/p/{}", "a".repeat(64))).await;
     let truncated = anyone.get(&link[..link.len() - 4]).await;
     let huge = anyone.get(&format!("/p/{}", "A".repeat(5000))).await;
-    for page in [&made_up, &truncated, &huge] {
+    let sneaky = anyone.get("/p/..%2Fmembers%2Fleave%3F").await;
+    for page in [&made_up, &truncated, &huge, &sneaky] {
         assert_eq!(page.status, 410);
         assert!(page.body.contains("This link cannot be used"));
     }
+    assert!(made_up.body.contains("Email me a new link"), "a well-formed token may ask again");
+    assert!(!sneaky.body.contains("members") && !sneaky.body.contains("Email me a new link"), "never written back");
     // Asking for a fresh one with a made-up token answers the same, and mails nobody.
-    let renewed = anyone.post_form("/p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/renew", &[]).await;
+    let renewed = renew(&anyone, &format!("/p/{}", "a".repeat(64))).await;
     assert_eq!(renewed.status, 200);
     assert!(renewed.body.contains("Check your email"));
 
@@ -107,7 +116,7 @@ async fn made_up_expired_and_truncated_links_get_the_same_page_and_send_nothing_
     assert_eq!(app.count("memberships WHERE client_id IS NOT NULL"), 1, "only the demo's client user");
     // A client may ask again at most five times a day.
     for _ in 0..7 {
-        anyone.post_form(&format!("{link}/renew"), &[]).await;
+        renew(&anyone, &link).await;
     }
     app.mail.wait_for(6).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -119,8 +128,16 @@ async fn made_up_expired_and_truncated_links_get_the_same_page_and_send_nothing_
 async fn a_link_signs_out_whoever_was_signed_in_and_sees_only_its_client() {
     let app = TestApp::spawn().await;
     let owner = app.owner().await;
-    // Hannah's address is also the owner's account at Other Corp.
-    execute(&app, "UPDATE users SET email = 'hannah@weber-bau.example' WHERE email = 'owner@othercorp.example'");
+    // Hannah's address is also a client account of Other Corp's (nothing more).
+    execute(
+        &app,
+        "WITH org AS (SELECT id FROM organizations WHERE name = 'Other Corp'),
+              c AS (INSERT INTO clients (id, org_id, name, email) SELECT gen_random_uuid(), id, 'Weber at Other', 'x@y.example' FROM org RETURNING id, org_id),
+              u AS (INSERT INTO users (id, email, name, password_hash, display_id, active_org_id)
+                    SELECT gen_random_uuid(), 'hannah@weber-bau.example', 'Hannah Weber', '!', 'CH-HANNA1', org_id FROM c RETURNING id)
+         INSERT INTO memberships (id, org_id, user_id, role_id, client_id)
+         SELECT gen_random_uuid(), c.org_id, u.id, r.id, c.id FROM c, u, roles r WHERE r.org_id = c.org_id AND r.key = 'client'",
+    );
     let invoice = send_to_hannah(&app, &owner, "invoices").await;
     let link = path_of(&app, &link_in_mail(&app, 1).await);
 
@@ -133,19 +150,54 @@ async fn a_link_signs_out_whoever_was_signed_in_and_sees_only_its_client() {
     assert!(!portal.body.contains("Chloé"), "no longer Chloé");
 
     // The session made from the link sees Northwind's client Hannah only, not the
-    // account's own organization.
+    // account's other organization, and cannot change the account.
     assert_eq!(browser.get("/dashboard").await.location(), Some("/portal"));
     let orgs = browser.get("/organizations").await;
     assert!(orgs.body.contains("Northwind") && !orgs.body.contains("Other Corp"), "{}", orgs.body);
     let other = one(&app, "SELECT id FROM organizations WHERE name = 'Other Corp'");
-    let switch = browser.post_form("/organizations/switch", &[("org_id", &other)]).await;
-    assert_eq!(switch.location(), Some("/portal"));
+    assert_eq!(browser.post_form("/organizations/switch", &[("org_id", &other)]).await.status, 403);
+    assert_eq!(browser.get("/profile").await.status, 403);
+    assert_eq!(browser.get("/profile/two-factor").await.status, 403);
+    assert_eq!(browser.get("/invitations").await.status, 403);
     assert_eq!(browser.get("/dashboard").await.location(), Some("/portal"), "still only the portal");
-    assert_eq!(browser.get("/clients").await.status, 403);
+}
 
-    // Signing in with the password gives the whole account back.
+#[tokio::test]
+async fn a_link_never_stands_in_for_the_password_of_an_account_that_can_do_more() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    // Hannah's address is Other Corp's owner's account.
+    execute(&app, "UPDATE users SET email = 'hannah@weber-bau.example' WHERE email = 'owner@othercorp.example'");
+    let invoice = send_to_hannah(&app, &owner, "invoices").await;
+    let link = path_of(&app, &link_in_mail(&app, 1).await);
+    let browser = app.client();
+    let page = browser.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Log in to open this link") && page.body.contains(&format!("/login?next={link}")));
+    assert_eq!(browser.get("/dashboard").await.status, 303, "not signed in");
+    // Signed in with the password, the same link opens the invoice (once).
     let full = app.login("hannah@weber-bau.example").await;
-    assert_eq!(full.get("/clients").await.status, 200, "Other Corp's owner, at Other Corp");
+    let res = full.get(&link).await;
+    assert_eq!(res.location(), Some(format!("/portal/invoices/{invoice}").as_str()));
+    assert_eq!(full.get(&format!("/portal/invoices/{invoice}")).await.status, 200);
+    assert_eq!(full.get("/profile").await.status, 200, "still the account's own session");
+    assert_eq!(app.client().get(&link).await.status, 410, "used");
+}
+
+#[tokio::test]
+async fn a_link_stops_working_when_the_clients_address_changes() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner().await;
+    send_to_hannah(&app, &owner, "invoices").await;
+    let link = path_of(&app, &link_in_mail(&app, 1).await);
+    execute(&app, "UPDATE clients SET email = 'someone.else@example.com' WHERE name = 'Hannah Weber'");
+    let page = app.client().get(&link).await;
+    assert_eq!(page.status, 410);
+    assert_eq!(app.count("users WHERE email = 'someone.else@example.com'"), 0);
+    // A fresh one goes to the address the client has now.
+    renew(&app.client(), &link).await;
+    let mail = app.mail.wait_for(2).await;
+    assert_eq!(mail[1].to, vec!["someone.else@example.com".to_string()]);
 }
 
 #[tokio::test]
@@ -178,7 +230,7 @@ async fn staff_send_portal_access_and_revoke_links_from_the_clients_page() {
     assert_eq!(hannah.get("/portal").await.status, 303, "signed out");
     assert_eq!(app.count("audit_logs WHERE action = 'portal_link.revoked'"), 1);
     // A revoked link offers no fresh one by mail.
-    app.client().post_form(&format!("{link}/renew"), &[]).await;
+    renew(&app.client(), &link).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.mail.received().len(), 1);
 

@@ -362,7 +362,7 @@ impl Client {
     /// The CSRF token: the one in the page's meta tag (a public page mints it).
     pub async fn csrf(&self) -> String {
         let page = self.get("/login").await;
-        let page = if page.status == 303 { self.get("/profile").await } else { page };
+        let page = if page.status == 303 { self.get("/organizations").await } else { page };
         extract_meta_csrf(&page.body).expect("a page with a csrf-token meta tag")
     }
 
