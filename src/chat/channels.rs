@@ -38,12 +38,6 @@ pub struct Channel {
     pub last_seq: i64,
 }
 
-#[derive(QueryableByName)]
-pub struct Count {
-    #[diesel(sql_type = BigInt)]
-    pub n: i64,
-}
-
 pub fn parse_id(raw: &str) -> Result<ChatChannelId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
@@ -222,7 +216,7 @@ pub async fn create(
         }
         let taken: i64 = diesel::sql_query("SELECT count(*) AS n FROM chat_channels WHERE lower(name) = lower($1)")
             .bind::<Text, _>(&name)
-            .get_result::<Count>(conn)?
+            .get_result::<db::Count>(conn)?
             .n;
         if taken > 0 {
             errors.add("name", "There is a channel of that name already.");

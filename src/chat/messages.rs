@@ -241,7 +241,7 @@ pub async fn post(
              WHERE author_id = app_user_id() AND created_at > now() - make_interval(secs => $1)",
         )
         .bind::<BigInt, _>(WINDOW_SECS)
-        .get_result::<channels::Count>(conn)?
+        .get_result::<db::Count>(conn)?
         .n;
         if recent >= BURST {
             let message = "You are sending messages very fast. Wait a few seconds, then send this one.".into();
@@ -253,7 +253,7 @@ pub async fn post(
              RETURNING last_seq AS n",
         )
         .bind::<SqlUuid, _>(id)
-        .get_result::<channels::Count>(conn)?
+        .get_result::<db::Count>(conn)?
         .n;
         diesel::sql_query(
             "INSERT INTO chat_messages (id, org_id, channel_id, seq, author_id, body)

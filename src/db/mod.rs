@@ -90,3 +90,10 @@ where
 {
     run(pool, move |conn| tenant::transaction(conn, &tenant, f)).await
 }
+
+/// A single number from SQL (`SELECT count(*) AS n …`).
+#[derive(diesel::QueryableByName)]
+pub struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}

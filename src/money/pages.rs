@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Uuid as SqlUuid};
+use diesel::sql_types::Uuid as SqlUuid;
 use serde::Deserialize;
 
 use super::amounts::{self, Totals};
@@ -384,7 +384,7 @@ pub async fn show(
                 "SELECT coalesce(sum(minutes), 0)::bigint AS n FROM time_entries WHERE org_id = app_org_id() AND invoice_id = $1",
             )
             .bind::<SqlUuid, _>(id)
-            .get_result::<Count>(conn)?
+            .get_result::<db::Count>(conn)?
             .n
         } else {
             0
@@ -413,12 +413,6 @@ pub async fn show(
         doc,
     };
     render(StatusCode::OK, &page)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// GET /invoices/{id}/pdf, /quotations/{id}/pdf

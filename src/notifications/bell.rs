@@ -5,7 +5,6 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::db::ids::UserId;
 use crate::db::{self, PgPool, Tenant};
@@ -35,19 +34,13 @@ fn badge(unread: i64) -> Bytes {
     sse::event("bell", None, &html)
 }
 
-#[derive(QueryableByName)]
-struct Unread {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// The same count the header shows (see `web::auth`).
 fn unread(conn: &mut PgConnection) -> QueryResult<i64> {
     diesel::sql_query(
         "SELECT count(*) AS n FROM notifications
          WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') AND read_at IS NULL",
     )
-    .get_result::<Unread>(conn)
+    .get_result::<db::Count>(conn)
     .map(|r| r.n)
 }
 

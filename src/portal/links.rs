@@ -444,7 +444,7 @@ pub async fn renew(
                      WHERE client_id = $1 AND created_by IS NULL AND created_at > now() - interval '1 day'",
                 )
                 .bind::<SqlUuid, _>(link.client_id)
-                .get_result::<Count>(conn)?
+                .get_result::<db::Count>(conn)?
                 .n;
                 if recent >= RENEWALS_PER_DAY {
                     return Ok(());
@@ -479,12 +479,6 @@ pub async fn renew(
         .await?;
     }
     link_page(&req, None, LinkState::Renewed)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 pub fn fine_print(days: i64, org_name: &str) -> Vec<String> {
