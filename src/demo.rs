@@ -5,7 +5,9 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 
 use crate::auth::{password, queries};
-use crate::db::schema::users;
+use crate::auth::display_id;
+use crate::db::ids::UserId;
+use crate::db::schema::{subscriptions, users};
 use crate::team::roles::BuiltinRole;
 
 pub const PASSWORD: &str = "clienthub-demo";
@@ -17,6 +19,9 @@ pub const LOGINS: &[(&str, &str, BuiltinRole)] = &[
     ("Mateo Ruiz", "mateo@northwind.example", BuiltinRole::Member),
     ("Chloé Durand", "client@northwind.example", BuiltinRole::Client),
 ];
+
+/// The demo platform owner: no organization of their own, every page of /platform.
+pub const PLATFORM_OWNER: (&str, &str) = ("Priya Raman", "platform@clienthub.example");
 
 /// Whether the database has no users yet (a first start).
 pub fn is_empty(conn: &mut PgConnection) -> QueryResult<bool> {
@@ -40,6 +45,11 @@ pub fn seed(conn: &mut PgConnection) -> anyhow::Result<bool> {
         queries::create_member(conn, org_id, *role, name, email, &hash)?;
     }
     seed_work(conn, org_id)?;
+    // A busy agency: on the Pro plan. The platform's owner runs /platform.
+    diesel::update(subscriptions::table.find(org_id)).set(subscriptions::plan.eq("pro")).execute(conn)?;
+    let (name, email) = PLATFORM_OWNER;
+    queries::insert_user(conn, UserId::new(), name, email, &hash, &display_id::generate())?;
+    diesel::update(users::table.filter(users::email.eq(email))).set(users::is_platform_owner.eq(true)).execute(conn)?;
     Ok(true)
 }
 
@@ -251,5 +261,6 @@ pub fn describe_logins() -> String {
     for (name, email, role) in LOGINS {
         out.push_str(&format!("  {:<8} {:<28} {}\n", role.name(), email, name));
     }
+    out.push_str(&format!("  {:<8} {:<28} {} (/platform)\n", "Platform", PLATFORM_OWNER.1, PLATFORM_OWNER.0));
     out
 }

@@ -1,4 +1,5 @@
-//! The `clienthub` command: serve (default), migrate, worker, seed-demo.
+//! The `clienthub` command: serve (default), migrate, worker, seed-demo, jobs,
+//! create-platform-owner.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,12 @@ enum Command {
     Worker,
     /// List failing and dead jobs.
     Jobs,
+    /// Make the account with this email a platform owner (who can then open /platform
+    /// and add the rest of the platform team).
+    CreatePlatformOwner {
+        /// The email of an existing account (sign up first).
+        email: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -109,6 +116,11 @@ fn run(command: Command, mut settings: Settings, url: &str, may_seed: bool) -> a
                     job.last_error.unwrap_or_default()
                 );
             }
+            Ok(())
+        }
+        Command::CreatePlatformOwner { email } => {
+            let name = clienthub::platform::make_owner(&mut conn, &email)?;
+            println!("{name} <{}> is a platform owner: sign in and open /platform.", email.trim().to_lowercase());
             Ok(())
         }
         Command::Serve => {

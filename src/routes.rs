@@ -6,8 +6,8 @@ use actix_web::web::ServiceConfig;
 
 use crate::web::routes::RouteEntry;
 use crate::{
-    audit, auth, chat, clients, dashboard, files, health, money, notifications, orgs, portal, projects, tasks, team,
-    time_tracking,
+    audit, auth, chat, clients, dashboard, files, health, money, notifications, orgs, platform, portal, projects,
+    support, tasks, team, time_tracking,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     portal::routes(cfg);
     notifications::routes(cfg);
     chat::routes(cfg);
+    support::routes(cfg);
+    platform::routes(cfg);
 }
 
 pub fn all() -> Vec<RouteEntry> {
@@ -45,6 +47,8 @@ pub fn all() -> Vec<RouteEntry> {
         portal::ROUTES,
         notifications::ROUTES,
         chat::ROUTES,
+        support::ROUTES,
+        platform::ROUTES,
     ]
     .concat()
 }

@@ -18,8 +18,8 @@ use crate::web::auth::OrgContext;
 use crate::web::layout::Layout;
 use crate::web::{AppError, render};
 
-const PAGE_SIZE: i64 = 50;
-const CSV_MAX_ROWS: i64 = 100_000;
+pub const PAGE_SIZE: i64 = 50;
+pub const CSV_MAX_ROWS: i64 = 100_000;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct Filter {
@@ -37,13 +37,13 @@ pub struct Filter {
 }
 
 /// The filter as typed values; unparsable parts are reported, not guessed.
-struct Parsed {
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    action: Option<String>,
-    actor: Option<UserId>,
-    before: Option<(DateTime<Utc>, AuditLogId)>,
-    problems: Vec<&'static str>,
+pub struct Parsed {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub action: Option<String>,
+    pub actor: Option<UserId>,
+    pub before: Option<(DateTime<Utc>, AuditLogId)>,
+    pub problems: Vec<&'static str>,
 }
 
 fn parse_date(raw: &str) -> Result<Option<NaiveDate>, ()> {
@@ -54,7 +54,7 @@ fn parse_date(raw: &str) -> Result<Option<NaiveDate>, ()> {
 }
 
 impl Filter {
-    fn parse(&self) -> Parsed {
+    pub fn parse(&self) -> Parsed {
         let mut problems = Vec::new();
         let from = parse_date(&self.from).unwrap_or_else(|_| {
             problems.push("The start date is not a date (use YYYY-MM-DD).");
@@ -88,6 +88,15 @@ impl Filter {
             actor,
             before,
             problems,
+        }
+    }
+
+    /// The link to the next page after `cursor`, keeping the filter.
+    pub fn next_page(&self, base: &str, cursor: &str) -> String {
+        let cursor = crate::web::error::url_encode(cursor);
+        match self.query().as_str() {
+            "" => format!("{base}?before={cursor}"),
+            q => format!("{base}?{q}&before={cursor}"),
         }
     }
 
@@ -224,11 +233,7 @@ pub async fn index(
     .await?;
     let next = (entries.len() as i64 > PAGE_SIZE).then(|| {
         entries.truncate(PAGE_SIZE as usize);
-        let cursor = crate::web::error::url_encode(&entries.last().map(Entry::cursor).unwrap_or_default());
-        match filter.query().as_str() {
-            "" => format!("/audit-logs?before={cursor}"),
-            q => format!("/audit-logs?{q}&before={cursor}"),
-        }
+        filter.next_page("/audit-logs", &entries.last().map(Entry::cursor).unwrap_or_default())
     });
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let page = AuditPage {
@@ -281,11 +286,15 @@ pub async fn csv(
         out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
-    let filename = format!("audit-log-{}.csv", Utc::now().format("%Y-%m-%d"));
-    Ok(HttpResponse::Ok()
+    Ok(csv_download(&format!("audit-log-{}.csv", Utc::now().format("%Y-%m-%d")), out))
+}
+
+/// A CSV file download.
+pub fn csv_download(filename: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-        .body(out))
+        .body(body)
 }
 
 #[cfg(test)]

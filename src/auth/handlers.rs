@@ -119,7 +119,8 @@ pub async fn login_page(req: HttpRequest, query: web::Query<NextQuery>) -> Resul
 }
 
 enum LoginOutcome {
-    Success(crate::db::ids::UserId),
+    /// Signed in; where to go when the form names nowhere.
+    Success(crate::db::ids::UserId, &'static str),
     SecondStep(crate::db::ids::UserId),
     BadCredentials,
     Refused,
@@ -154,13 +155,18 @@ pub async fn login(
             (Some(u), true) if u.status == "active" && u.totp_enabled_at.is_some() => LoginOutcome::SecondStep(u.id),
             (Some(u), true) if u.status == "active" => {
                 queries::record_login(conn, u.id)?;
-                LoginOutcome::Success(u.id)
+                let home = if u.active_org_id.is_none() && queries::on_platform_team(conn, u.id)? {
+                    "/platform"
+                } else {
+                    "/dashboard"
+                };
+                LoginOutcome::Success(u.id, home)
             }
             (Some(_), true) => LoginOutcome::Refused,
             _ => LoginOutcome::BadCredentials,
         };
         let action = match outcome {
-            LoginOutcome::Success(_) => "auth.login",
+            LoginOutcome::Success(..) => "auth.login",
             LoginOutcome::SecondStep(_) => "auth.password_accepted",
             LoginOutcome::Refused => "auth.login_refused",
             LoginOutcome::BadCredentials => "auth.login_failed",
@@ -192,9 +198,9 @@ pub async fn login(
         render(StatusCode::BAD_REQUEST, &page)
     };
     match outcome {
-        LoginOutcome::Success(user_id) => {
+        LoginOutcome::Success(user_id, home) => {
             session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
-            Ok(redirect(safe_next(&form.next).unwrap_or("/dashboard")))
+            Ok(redirect(safe_next(&form.next).unwrap_or(home)))
         }
         LoginOutcome::SecondStep(user_id) => {
             session.begin_two_factor(user_id).map_err(|e| AppError::Internal(e.into()))?;

@@ -134,6 +134,13 @@ pub fn create_member(
     })
 }
 
+/// An owner or staff member of the platform.
+pub fn on_platform_team(conn: &mut PgConnection, user_id: UserId) -> QueryResult<bool> {
+    use crate::db::schema::platform_staff;
+    let owner: bool = users::table.find(user_id).select(users::is_platform_owner).first(conn)?;
+    Ok(owner || diesel::select(diesel::dsl::exists(platform_staff::table.find(user_id))).get_result(conn)?)
+}
+
 pub fn record_login(conn: &mut PgConnection, user_id: UserId) -> QueryResult<()> {
     diesel::update(users::table.find(user_id)).set(users::last_login_at.eq(Utc::now())).execute(conn).map(|_| ())
 }

@@ -425,6 +425,7 @@ pub async fn create(
     let id = ClientId::new();
     let name = valid.name.clone();
     db::tenant_tx(&state.pool, tenant, move |conn| {
+        crate::plans::ensure_room(conn, tenant.org_id, crate::plans::Limit::Clients, 1)?;
         diesel::insert_into(clients::table)
             .values((clients::id.eq(id), clients::org_id.eq(tenant.org_id), &valid))
             .execute(conn)?;

@@ -84,4 +84,6 @@ id_type!(
     PortalTokenId,
     ChatChannelId,
     ChatMessageId,
+    SupportConversationId,
+    SupportMessageId,
 );

@@ -42,7 +42,6 @@ diesel::table! {
         id -> Uuid,
         name -> Text,
         status -> Text,
-        plan -> Text,
         brand_color -> Text,
         default_currency -> Text,
         timezone -> Text,
@@ -512,6 +511,94 @@ diesel::table! {
 
 diesel::joinable!(audit_logs -> organizations (org_id));
 diesel::joinable!(audit_logs -> users (actor_id));
+diesel::table! {
+    plans (key) {
+        key -> Text,
+        name -> Text,
+        position -> Int4,
+        price -> Text,
+        max_members -> Nullable<Int4>,
+        max_clients -> Nullable<Int4>,
+        max_projects -> Nullable<Int4>,
+        max_storage_bytes -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    subscriptions (org_id) {
+        org_id -> Uuid,
+        plan -> Text,
+        status -> Text,
+        current_period_end -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feature_flags (key) {
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feature_flag_overrides (org_id, flag_key) {
+        org_id -> Uuid,
+        flag_key -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    platform_staff (user_id) {
+        user_id -> Uuid,
+        added_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    platform_audit_logs (id) {
+        id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Uuid>,
+        summary -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    support_conversations (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        org_id -> Nullable<Uuid>,
+        status -> Text,
+        last_message_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    support_messages (id) {
+        id -> Uuid,
+        conversation_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        from_staff -> Bool,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> roles (role_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -537,6 +624,8 @@ diesel::joinable!(quotations -> clients (client_id));
 diesel::joinable!(invoice_items -> invoices (invoice_id));
 diesel::joinable!(quotation_items -> quotations (quotation_id));
 diesel::joinable!(payments -> invoices (invoice_id));
+diesel::joinable!(subscriptions -> plans (plan));
+diesel::joinable!(support_messages -> support_conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_logs,
@@ -571,4 +660,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_channels,
     chat_messages,
     notification_email_settings,
+    plans,
+    subscriptions,
+    feature_flags,
+    feature_flag_overrides,
+    platform_staff,
+    platform_audit_logs,
+    support_conversations,
+    support_messages,
 );

@@ -277,6 +277,7 @@ fn save(
     {
         return Ok(false);
     }
+    crate::plans::ensure_room(conn, tenant.org_id, crate::plans::Limit::Storage, stored.size)?;
     let key = stored.key.as_string();
     let id = stored.key.file_id();
     queries::insert(

@@ -3,7 +3,6 @@
 //! filters match, and the same rows as CSV for accountants.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
@@ -353,11 +352,7 @@ pub async fn csv(
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
-    let filename = format!("{}-{today}.csv", kind.plural_title().to_lowercase());
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-        .body(out))
+    Ok(crate::audit::page::csv_download(&format!("{}-{today}.csv", kind.plural_title().to_lowercase()), out))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn badge(unread: i64) -> Bytes {
 fn unread(conn: &mut PgConnection) -> QueryResult<i64> {
     diesel::sql_query(
         "SELECT count(*) AS n FROM notifications
-         WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') AND read_at IS NULL",
+         WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) AND read_at IS NULL",
     )
     .get_result::<db::Count>(conn)
     .map(|r| r.n)

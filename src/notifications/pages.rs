@@ -45,6 +45,7 @@ impl NotificationRow {
             "task_comment" | "mention" => "message",
             "quotation_accepted" | "quotation_declined" | "invoice_paid" => "receipt",
             "invitation" => "users",
+            "support_reply" => "chat",
             _ => "bell",
         }
     }
@@ -66,7 +67,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext
         let list: Vec<NotificationRow> = diesel::sql_query(
             "SELECT n.id, n.kind, n.title, a.name AS actor, n.read_at, n.created_at
              FROM notifications n LEFT JOIN users a ON a.id = n.actor_id
-             WHERE n.user_id = app_user_id() AND (n.org_id = app_org_id() OR n.kind = 'invitation')
+             WHERE n.user_id = app_user_id() AND (n.org_id = app_org_id() OR n.kind IN ('invitation', 'support_reply'))
              ORDER BY n.created_at DESC LIMIT $1",
         )
         .bind::<diesel::sql_types::BigInt, _>(SHOWN)
@@ -95,7 +96,7 @@ pub async fn read(
         }
         let row: Option<Link> = diesel::sql_query(
             "UPDATE notifications SET read_at = coalesce(read_at, now())
-             WHERE id = $1 AND user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') RETURNING link",
+             WHERE id = $1 AND user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) RETURNING link",
         )
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
@@ -115,7 +116,7 @@ pub async fn read_all(req: HttpRequest, state: web::Data<AppState>, ctx: OrgCont
         crate::live::bell(conn, me)?;
         Ok(diesel::sql_query(
             "UPDATE notifications SET read_at = now()
-             WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind = 'invitation') AND read_at IS NULL",
+             WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) AND read_at IS NULL",
         )
         .execute(conn)?)
     })

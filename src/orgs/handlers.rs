@@ -6,7 +6,12 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::audit::{self, AuditEvent};
 use crate::db::ids::OrgId;
+use crate::db::{Tenant, tenant};
+use crate::orgs::queries;
+use crate::web::form::FieldErrors;
+use crate::web::request_meta::RequestMeta;
 use crate::db::schema::{memberships, organizations, roles, users};
 use crate::db::{self};
 use crate::state::AppState;
@@ -41,23 +46,100 @@ struct MinePage {
     layout: Layout,
     organizations: Vec<MyOrganization>,
     active: Option<OrgId>,
+    /// The "create an organization" form (not for sessions opened by an emailed link).
+    can_create: bool,
+    name: String,
+    errors: FieldErrors,
 }
+
+/// How many organizations one person may own: enough for any agency, not for a flood.
+const MAX_OWNED: i64 = 10;
 
 /// GET /organizations
 pub async fn mine(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    mine_page(&req, &state, user, String::new(), FieldErrors::default()).await
+}
+
+async fn mine_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: CurrentUser,
+    name: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
     let me = user.clone();
     let mut organizations = db::run(&state.pool, move |conn| Ok(mine_of(conn, &me)?)).await?;
-    let org = auth_of(&req).await?.and_then(|a| a.org.ok());
+    let org = auth_of(req).await?.and_then(|a| a.org.ok());
     // A session opened by an emailed link shows nothing beyond its one organization.
     if user.portal_scope.is_some() {
         organizations.retain(|o| org.as_ref().is_some_and(|ctx| ctx.org_id == o.id));
     }
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let page = MinePage {
-        layout: Layout::user(&req, &user, org.as_ref(), "Your organizations"),
+        layout: Layout::user(req, &user, org.as_ref(), "Your organizations"),
         organizations,
         active: org.map(|o| o.org_id),
+        can_create: user.portal_scope.is_none(),
+        name,
+        errors,
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /organizations (name): an organization of their own, with the user as its
+/// Owner, on the free plan. Anyone signed in may: a client user becoming an agency.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Form(form): Form<CreateForm>,
+) -> Result<HttpResponse, AppError> {
+    let name = form.name.trim().to_string();
+    let mut errors = FieldErrors::default();
+    match name.chars().count() {
+        0 => errors.add("name", "Give the organization a name."),
+        n if n > 120 => errors.add("name", "Keep the name under 120 characters."),
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return mine_page(&req, &state, user, form.name, errors).await;
+    }
+    let (user_id, org_id, org_name) = (user.id, OrgId::new(), name.clone());
+    let created = db::run(&state.pool, move |conn| {
+        let owned: i64 = memberships::table
+            .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+            .filter(memberships::user_id.eq(user_id))
+            .filter(roles::key.eq("super_admin"))
+            .count()
+            .get_result(conn)?;
+        if owned >= MAX_OWNED {
+            return Ok(false);
+        }
+        let tenant = Tenant { org_id, user_id, client_id: None };
+        tenant::transaction(conn, &tenant, |conn| {
+            queries::provision(conn, org_id, &org_name, user_id)?;
+            diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
+            audit::record(
+                conn,
+                &meta,
+                AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
+            )?;
+            Ok::<_, AppError>(true)
+        })
+    })
+    .await?;
+    if !created {
+        errors.add("name", format!("You already own {MAX_OWNED} organizations, the most one person may."));
+        return mine_page(&req, &state, user, name, errors).await;
+    }
+    Ok(redirect_with(&req, "/dashboard", Flash::success(format!("{name} is ready. You are its Owner."))))
 }
 
 #[derive(Deserialize)]

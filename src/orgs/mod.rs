@@ -12,6 +12,7 @@ use crate::web::routes::{Access, routes};
 routes! {
     GET "/organizations" => Access::SignedIn, handlers::mine;
     POST "/organizations/switch" => Access::SignedIn, handlers::switch;
+    POST "/organizations" => Access::SignedIn, handlers::create;
     GET "/settings" => Access::Permission(Permission::ManageOrg), settings::show;
     POST "/settings" => Access::Permission(Permission::ManageOrg), settings::update;
     POST "/settings/logo" => Access::Permission(Permission::ManageOrg), logo::upload;

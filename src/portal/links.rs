@@ -200,7 +200,8 @@ struct Account {
 fn account_of(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Account>> {
     diesel::sql_query(
         "SELECT u.id, u.status,
-                (u.totp_enabled_at IS NULL AND NOT u.is_platform_owner AND NOT EXISTS (
+                (u.totp_enabled_at IS NULL AND NOT u.is_platform_owner
+                 AND NOT EXISTS (SELECT 1 FROM platform_staff ps WHERE ps.user_id = u.id) AND NOT EXISTS (
                    SELECT 1 FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
                    WHERE m.user_id = u.id AND r.key IS DISTINCT FROM 'client')) AS portal_only
          FROM users u WHERE u.email = $1",

@@ -418,6 +418,7 @@ pub async fn create(
         if !errors.is_empty() {
             return Ok(Err(errors));
         }
+        crate::plans::ensure_room(conn, tenant.org_id, crate::plans::Limit::Projects, 1)?;
         diesel::insert_into(projects::table)
             .values((
                 projects::id.eq(id),

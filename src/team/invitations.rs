@@ -19,6 +19,7 @@ use crate::audit::{self, AuditEvent};
 use crate::auth::forms::{Email, new_password};
 use crate::auth::tokens::{hash_token, random_token};
 use crate::auth::{display_id, password, queries as accounts};
+use crate::plans::{self, Limit};
 use crate::db::ids::{ClientId, InvitationId, MembershipId, OrgId, RoleId, UserId};
 use crate::db::schema::{clients, invitations, memberships, users};
 use crate::db::{self, Tenant, tenant};
@@ -280,6 +281,16 @@ pub async fn send(
                             "email_or_display_id",
                             "There is already a pending invitation for them. Send it again from the list below.".into(),
                         ));
+                    }
+                    // Staff seats are a plan limit; pending staff invitations hold one each.
+                    if client.is_none() {
+                        let pending: i64 = invitations::table
+                            .filter(invitations::status.eq("pending"))
+                            .filter(invitations::client_id.is_null())
+                            .filter(invitations::expires_at.gt(diesel::dsl::now))
+                            .count()
+                            .get_result(conn)?;
+                        plans::ensure_room(conn, tenant.org_id, Limit::Members, 1 + pending)?;
                     }
                     if sent_today(conn)? >= DAILY_LIMIT {
                         return Ok(SendOutcome::Refused(
@@ -605,6 +616,9 @@ fn join(
             )?;
         }
         mark_answered(conn, invitation.id, user_id, "accepted")?;
+        if invitation.client_id.is_none() {
+            plans::ensure_room(conn, invitation.org_id, Limit::Members, 1)?;
+        }
         diesel::insert_into(memberships::table)
             .values((
                 memberships::id.eq(MembershipId::new()),

@@ -2,7 +2,7 @@
 //! ISO week (hours, billable hours, billable amount), with the entries below, and the
 //! same selection as CSV. Seeing anyone's time but your own needs view_team.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -340,9 +340,5 @@ pub async fn csv(
         return Err(AppError::BadRequest(problem.to_string()));
     }
     let s = &sheet.selection;
-    let filename = format!("timesheet-{}-to-{}.csv", s.from, s.to);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
-        .body(csv_body(&sheet.entries)))
+    Ok(crate::audit::page::csv_download(&format!("timesheet-{}-to-{}.csv", s.from, s.to), csv_body(&sheet.entries)))
 }

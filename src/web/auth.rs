@@ -26,11 +26,21 @@ pub struct CurrentUser {
     pub name: String,
     pub display_id: String,
     pub is_platform_owner: bool,
+    /// On the platform team without being an owner.
+    pub is_platform_staff: bool,
     pub session_id: Option<SessionId>,
     pub two_factor_enabled: bool,
     /// Set when the session was opened by an emailed portal link: it is limited to
     /// this client membership and cannot switch organizations.
     pub portal_scope: Option<MembershipId>,
+}
+
+impl CurrentUser {
+    /// Owners and staff of the platform, in a session of their own (not one opened by
+    /// an emailed link).
+    pub fn on_platform_team(&self) -> bool {
+        (self.is_platform_owner || self.is_platform_staff) && self.portal_scope.is_none()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +64,8 @@ pub struct OrgContext {
     pub requires_two_factor: bool,
     /// Notifications of this user in this organization not read yet (the bell's count).
     pub unread_notifications: i64,
+    /// The feature flags on for this organization (from `org_features()`).
+    pub features: Vec<String>,
 }
 
 impl OrgContext {
@@ -71,6 +83,16 @@ impl OrgContext {
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
         if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// Whether a feature flag is on for this organization.
+    pub fn has(&self, feature: crate::platform::Feature) -> bool {
+        self.features.iter().any(|f| f == feature.key())
+    }
+
+    /// A feature switched off for the organization does not exist for it: 404.
+    pub fn require_feature(&self, feature: crate::platform::Feature) -> Result<(), AppError> {
+        if self.has(feature) { Ok(()) } else { Err(AppError::NotFound) }
     }
 
     pub fn is_client(&self) -> bool {
@@ -112,6 +134,8 @@ struct AuthRow {
     user_status: String,
     #[diesel(sql_type = Bool)]
     is_platform_owner: bool,
+    #[diesel(sql_type = Bool)]
+    is_platform_staff: bool,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     org_id: Option<OrgId>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -144,10 +168,13 @@ struct AuthRow {
     requires_two_factor: Option<bool>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     unread_notifications: i64,
+    #[diesel(sql_type = Array<Text>)]
+    features: Vec<String>,
 }
 
 const AUTH_QUERY: &str = "\
 SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, u.is_platform_owner,
+       EXISTS (SELECT 1 FROM platform_staff ps WHERE ps.user_id = u.id) AS is_platform_staff,
        o.id AS org_id, o.name AS org_name, o.status AS org_status, o.brand_color, o.default_currency AS currency,
        m.id AS membership_id, m.client_id, r.id AS role_id, r.key AS role_key,
        r.name AS role_name, r.power,
@@ -156,7 +183,9 @@ SELECT u.id AS user_id, u.email, u.name, u.display_id, u.status AS user_status, 
        CASE WHEN o.logo IS NOT NULL THEN (extract(epoch FROM o.logo_updated_at) * 1000)::bigint END AS logo_version,
        u.totp_enabled_at IS NOT NULL AS two_factor_on, o.require_two_factor AS requires_two_factor,
        (SELECT count(*) FROM notifications n
-        WHERE n.user_id = u.id AND (n.org_id = m.org_id OR n.kind = 'invitation') AND n.read_at IS NULL) AS unread_notifications
+        WHERE n.user_id = u.id AND (n.org_id = m.org_id OR n.kind IN ('invitation', 'support_reply'))
+          AND n.read_at IS NULL) AS unread_notifications,
+       CASE WHEN m.org_id IS NULL THEN '{}' ELSE org_features(m.org_id) END AS features
 FROM users u
 LEFT JOIN memberships m ON m.user_id = u.id AND m.status = 'active'
      AND CASE WHEN $2::uuid IS NULL THEN m.org_id = u.active_org_id ELSE m.id = $2 END
@@ -217,6 +246,7 @@ fn resolve(
         name: row.name,
         display_id: row.display_id,
         is_platform_owner: row.is_platform_owner,
+        is_platform_staff: row.is_platform_staff,
         session_id,
         two_factor_enabled: row.two_factor_on,
         portal_scope: scope,
@@ -242,6 +272,7 @@ fn resolve(
                     logo_version: row.logo_version,
                     requires_two_factor: row.requires_two_factor.unwrap_or(false),
                     unread_notifications: row.unread_notifications,
+                    features: row.features,
                 })
             }
         }

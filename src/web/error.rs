@@ -6,6 +6,7 @@
 //! | `Unauthorized` | 303 to /login (htmx: 401 + `HX-Redirect`, so the page, not a fragment, changes) | — | no |
 //! | `Forbidden` | 403 | "you do not have access" | no |
 //! | `OrgSuspended`, `NoOrganization` | 403 | why, and what to do | no |
+//! | `PlanLimit` | 402 | the plan, its limit and how to upgrade | no |
 //! | `TwoFactorRequired` | 303 to the two-factor setup (htmx: 401 + `HX-Redirect`) | — | no |
 //! | `Csrf` | 403 | "the form expired, reload" | warn |
 //! | `NotFound`, Diesel `NotFound` | 404 | "not found" — also for other tenants' records | no |
@@ -35,6 +36,8 @@ pub enum AppError {
     OrgSuspended,
     #[error("no organization")]
     NoOrganization,
+    #[error("plan limit reached")]
+    PlanLimit(crate::plans::LimitReached),
     #[error("csrf check failed: {0}")]
     Csrf(&'static str),
     #[error("not found")]
@@ -133,6 +136,7 @@ impl ResponseError for AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::PlanLimit(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -213,6 +217,11 @@ impl ResponseError for AppError {
                 StatusCode::FORBIDDEN,
                 Some("You are not an active member of any organization. Ask an administrator for an invitation."),
                 ("/invitations", "See your invitations"),
+            ),
+            AppError::PlanLimit(reached) => error_page(
+                StatusCode::PAYMENT_REQUIRED,
+                Some(&reached.message()),
+                ("/support?topic=upgrade", "Ask us to upgrade the plan"),
             ),
             AppError::Forbidden | AppError::NotFound => error_response(self.status_code(), None),
         }

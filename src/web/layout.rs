@@ -3,6 +3,7 @@
 
 use actix_web::HttpRequest;
 
+use crate::platform::Feature;
 use crate::team::Permission;
 use crate::web::assets::{Assets, assets};
 use crate::web::auth::{CurrentUser, OrgContext};
@@ -28,6 +29,8 @@ pub struct Nav {
     pub items: Vec<NavItem>,
     /// Unread notifications, shown on the bell; None outside an organization.
     pub unread: Option<i64>,
+    /// The account menu links to /platform.
+    pub platform: bool,
 }
 
 impl Nav {
@@ -73,6 +76,18 @@ const PORTAL_NAV: &[(&str, &str, &str)] = &[
     ("/chat", "Messages", "chat"),
 ];
 
+/// The navigation of /platform.
+const PLATFORM_NAV: &[(&str, &str, &str)] = &[
+    ("/platform", "Overview", "home"),
+    ("/platform/organizations", "Organizations", "briefcase"),
+    ("/platform/users", "Users", "users"),
+    ("/platform/subscriptions", "Subscriptions", "receipt"),
+    ("/platform/feature-flags", "Feature flags", "settings"),
+    ("/platform/support", "Support", "chat"),
+    ("/platform/team", "Platform team", "shield"),
+    ("/platform/audit-logs", "Audit log", "activity"),
+];
+
 pub const DEFAULT_BRAND: &str = "#4f46e5";
 
 pub fn initials(name: &str) -> String {
@@ -95,14 +110,16 @@ impl Layout {
         let mut layout = Layout::public(req, title);
         let items = org
             .map(|ctx| {
+                let switched_on = |href: &str| Feature::of_route(href).is_none_or(|f| ctx.has(f));
                 if ctx.is_client() {
                     return PORTAL_NAV
                         .iter()
+                        .filter(|(href, _, _)| switched_on(href))
                         .map(|(href, label, icon)| NavItem { href, label, icon, active: false })
                         .collect();
                 }
                 NAV.iter()
-                    .filter(|(_, _, _, p)| p.is_none_or(|p| ctx.can(p)))
+                    .filter(|(href, _, _, p)| p.is_none_or(|p| ctx.can(p)) && switched_on(href))
                     .map(|(href, label, icon, _)| NavItem { href, label, icon, active: false })
                     .collect()
             })
@@ -116,7 +133,29 @@ impl Layout {
             brand_css: brand_css_url(org.map(|o| o.brand_color.as_str()).unwrap_or(DEFAULT_BRAND)),
             logo_url: org.and_then(|o| o.logo_url()),
             unread: org.map(|o| o.unread_notifications),
+            platform: user.on_platform_team(),
             items,
+        });
+        layout
+    }
+
+    /// A page of /platform, with its own navigation.
+    pub fn platform(req: &HttpRequest, user: &CurrentUser, title: impl Into<String>, active: &str) -> Layout {
+        let mut layout = Layout::public(req, title);
+        layout.nav = Some(Nav {
+            user_name: user.name.clone(),
+            user_email: user.email.clone(),
+            initials: initials(&user.name),
+            org_name: Some("Platform admin".into()),
+            role_name: Some(if user.is_platform_owner { "Owner" } else { "Staff" }.into()),
+            brand_css: brand_css_url(DEFAULT_BRAND),
+            logo_url: None,
+            unread: None,
+            platform: true,
+            items: PLATFORM_NAV
+                .iter()
+                .map(|(href, label, icon)| NavItem { href, label, icon, active: *href == active })
+                .collect(),
         });
         layout
     }

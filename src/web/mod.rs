@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod chart;
 pub mod choices;
 pub mod cookies;
 pub mod csrf;

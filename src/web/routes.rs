@@ -28,6 +28,11 @@ pub enum Access {
     /// Staff whose role has this permission, and client users whose role has it: the
     /// pages both share (chat), where row-level policies show a client only their own.
     Shared(Permission),
+    /// The platform team (owners and staff). Everyone else gets 404: the pages are
+    /// not even revealed.
+    Platform,
+    /// Platform owners only (managing the platform team); staff get 403.
+    PlatformOwner,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +44,7 @@ pub struct RouteEntry {
 
 async fn enforce(
     access: Access,
+    pattern: &'static str,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -55,6 +61,7 @@ async fn enforce(
         Access::Member => {
             let ctx = org_context(req.request()).await?;
             two_factor_gate(&ctx, &req)?;
+            feature_gate(&ctx, pattern)?;
         }
         Access::Permission(p) => {
             let ctx = org_context(req.request()).await?;
@@ -64,12 +71,14 @@ async fn enforce(
                 return Err(AppError::Forbidden.into());
             }
             ctx.require(p)?;
+            feature_gate(&ctx, pattern)?;
         }
         Access::Client => {
             let ctx = org_context(req.request()).await?;
             if !ctx.is_client() || ctx.client_id.is_none() {
                 return Err(AppError::Forbidden.into());
             }
+            feature_gate(&ctx, pattern)?;
         }
         Access::Shared(p) => {
             let ctx = org_context(req.request()).await?;
@@ -78,6 +87,16 @@ async fn enforce(
                 return Err(AppError::Forbidden.into());
             }
             ctx.require(p)?;
+            feature_gate(&ctx, pattern)?;
+        }
+        Access::Platform | Access::PlatformOwner => {
+            let user = match current_user(req.request()).await {
+                Ok(user) if user.on_platform_team() => user,
+                _ => return Err(AppError::NotFound.into()),
+            };
+            if access == Access::PlatformOwner && !user.is_platform_owner {
+                return Err(AppError::Forbidden.into());
+            }
         }
     }
     next.call(req).await
@@ -85,6 +104,14 @@ async fn enforce(
 
 /// The account pages a session opened by an emailed portal link may use.
 const LINK_SESSION_MAY: &[&str] = &["/logout", "/organizations"];
+
+/// A route of a feature switched off for the organization does not exist for it (404).
+fn feature_gate(ctx: &crate::web::auth::OrgContext, pattern: &str) -> Result<(), AppError> {
+    match crate::platform::Feature::of_route(pattern) {
+        Some(feature) => ctx.require_feature(feature),
+        None => Ok(()),
+    }
+}
 
 /// An organization that requires two-factor sign-in shows its pages only to staff who
 /// have it; the others are sent to set it up.
@@ -109,7 +136,11 @@ where
         other => panic!("route {} has an unsupported method {other}", entry.path),
     };
     let access = entry.access;
-    cfg.route(entry.path, web::method(method).to(handler).wrap(from_fn(move |req, next| enforce(access, req, next))));
+    let pattern = entry.path;
+    cfg.route(
+        entry.path,
+        web::method(method).to(handler).wrap(from_fn(move |req, next| enforce(access, pattern, req, next))),
+    );
 }
 
 /// `routes! { GET "/path" => Access::Public, handler; … }` defines the module's
