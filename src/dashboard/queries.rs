@@ -1,34 +1,10 @@
 //! Dashboard figures. Tenant-scoped ones run in the tenant transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
-
-pub struct Overview {
-    pub roles: Option<Vec<RoleCount>>,
-    pub activity: Option<Vec<ActivityRow>>,
-}
-
-#[derive(QueryableByName, Debug)]
-pub struct RoleCount {
-    #[diesel(sql_type = Text)]
-    pub role: String,
-    #[diesel(sql_type = BigInt)]
-    pub members: i64,
-    #[diesel(sql_type = BigInt)]
-    pub total: i64,
-}
-
-/// Active members per role, every role listed (RLS scopes this to the tenant).
-pub fn members_by_role(conn: &mut PgConnection) -> QueryResult<Vec<RoleCount>> {
-    diesel::sql_query(
-        "SELECT r.name AS role, count(m.id) AS members, sum(count(m.id)) OVER ()::bigint AS total
-         FROM roles r LEFT JOIN memberships m ON m.org_id = r.org_id AND m.role_id = r.id AND m.status = 'active'
-         GROUP BY r.id, r.name, r.power ORDER BY r.power DESC, r.name",
-    )
-    .load(conn)
-}
+use diesel::sql_types::{BigInt, Date, Nullable, Numeric, Text, Timestamptz};
 
 #[derive(QueryableByName, Debug)]
 pub struct ActivityRow {
@@ -41,17 +17,31 @@ pub struct ActivityRow {
 }
 
 impl ActivityRow {
-    /// "signed in" from "auth.login", for people rather than machines.
-    pub fn description(&self) -> &'static str {
-        match self.action.as_str() {
-            "auth.login" => "signed in",
-            "auth.logout" => "signed out",
-            "auth.login_failed" => "failed to sign in",
-            "auth.login_refused" => "was refused sign-in",
-            "auth.password_changed" => "changed their password",
-            "auth.session_revoked" => "ended a session",
+    /// "added a client" from "client.created", for people rather than machines.
+    pub fn description(&self) -> String {
+        let fixed = match self.action.as_str() {
             "org.created" => "created the organization",
-            _ => "did something",
+            "member.role_changed" => "changed a member's role",
+            "member.rate_changed" => "changed a member's hourly rate",
+            "member.two_factor_reset" => "reset a member's two-factor sign-in",
+            "member.left" => "left the organization",
+            "settings.updated" => "changed the organization's settings",
+            "settings.logo_updated" => "changed the logo",
+            "settings.logo_removed" => "removed the logo",
+            "time.deleted" => "deleted a time entry",
+            "client.created" => "added a client",
+            _ => "",
+        };
+        if !fixed.is_empty() {
+            return fixed.to_string();
+        }
+        match self.action.split_once('.') {
+            Some((entity, verb)) => {
+                let entity = entity.replace('_', " ");
+                let article = if entity.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("{} {article} {entity}", verb.replace('_', " "))
+            }
+            None => "did something".into(),
         }
     }
 
@@ -60,12 +50,133 @@ impl ActivityRow {
     }
 }
 
+/// The latest changes to the organization's work (sign-ins stay in the audit log).
 pub fn recent_activity(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<ActivityRow>> {
     diesel::sql_query(
         "SELECT a.action, u.name AS actor, a.created_at
          FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id
+         WHERE a.action NOT LIKE 'auth.%'
          ORDER BY a.created_at DESC LIMIT $1",
     )
     .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// The organization's work at a glance.
+#[derive(QueryableByName, Debug, Default)]
+pub struct Totals {
+    #[diesel(sql_type = BigInt)]
+    pub clients: i64,
+    #[diesel(sql_type = BigInt)]
+    pub active_projects: i64,
+    #[diesel(sql_type = BigInt)]
+    pub open_tasks: i64,
+    #[diesel(sql_type = BigInt)]
+    pub overdue_tasks: i64,
+    #[diesel(sql_type = BigInt)]
+    pub taxes: i64,
+    #[diesel(sql_type = BigInt)]
+    pub invitations: i64,
+    #[diesel(sql_type = BigInt)]
+    pub staff: i64,
+}
+
+pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> {
+    diesel::sql_query(
+        "SELECT (SELECT count(*) FROM clients) AS clients,
+                (SELECT count(*) FROM projects WHERE status = 'active') AS active_projects,
+                (SELECT count(*) FROM tasks WHERE status <> 'done') AS open_tasks,
+                (SELECT count(*) FROM tasks WHERE status <> 'done' AND due_date < $1) AS overdue_tasks,
+                (SELECT count(*) FROM taxes) AS taxes,
+                (SELECT count(*) FROM invitations) AS invitations,
+                (SELECT count(*) FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+                 WHERE r.key IS DISTINCT FROM 'client') AS staff",
+    )
+    .bind::<Date, _>(today)
+    .get_result(conn)
+}
+
+/// What clients owe, per currency: all of it, and the part past its due date.
+#[derive(QueryableByName, Debug)]
+pub struct Receivable {
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Numeric)]
+    pub outstanding: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub overdue: Decimal,
+    #[diesel(sql_type = BigInt)]
+    pub overdue_count: i64,
+}
+
+impl Receivable {
+    pub fn outstanding_shown(&self) -> String {
+        crate::money::amounts::with_currency(self.outstanding, &self.currency)
+    }
+
+    pub fn overdue_shown(&self) -> String {
+        crate::money::amounts::with_currency(self.overdue, &self.currency)
+    }
+}
+
+pub fn receivables(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Vec<Receivable>> {
+    diesel::sql_query(
+        "SELECT currency, sum(total - amount_paid) AS outstanding,
+                COALESCE(sum(total - amount_paid) FILTER (WHERE due_date < $1), 0) AS overdue,
+                count(*) FILTER (WHERE due_date < $1) AS overdue_count
+         FROM invoices WHERE status IN ('sent', 'partially_paid') AND total > amount_paid
+         GROUP BY currency ORDER BY sum(total - amount_paid) DESC",
+    )
+    .bind::<Date, _>(today)
+    .load(conn)
+}
+
+#[derive(QueryableByName, Debug)]
+pub struct StatusCount {
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = BigInt)]
+    pub projects: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+}
+
+impl StatusCount {
+    pub fn label(&self) -> &'static str {
+        crate::projects::status_label(&self.status)
+    }
+}
+
+/// Projects per status, every status listed, in the board's order.
+pub fn projects_by_status(conn: &mut PgConnection) -> QueryResult<Vec<StatusCount>> {
+    diesel::sql_query(
+        "SELECT s.status, count(p.id) AS projects, sum(count(p.id)) OVER ()::bigint AS total
+         FROM unnest(ARRAY['planned', 'active', 'on_hold', 'completed', 'cancelled']) WITH ORDINALITY AS s(status, n)
+         LEFT JOIN projects p ON p.status = s.status
+         GROUP BY s.status, s.n ORDER BY s.n",
+    )
+    .load(conn)
+}
+
+#[derive(QueryableByName, Debug)]
+pub struct MonthRevenue {
+    #[diesel(sql_type = Date)]
+    pub month: NaiveDate,
+    #[diesel(sql_type = Numeric)]
+    pub received: Decimal,
+}
+
+/// Payments received per month in `currency`, for the 12 months up to `today`.
+pub fn monthly_revenue(conn: &mut PgConnection, currency: &str, today: NaiveDate) -> QueryResult<Vec<MonthRevenue>> {
+    diesel::sql_query(
+        "SELECT m::date AS month, COALESCE(sum(p.amount), 0) AS received
+         FROM generate_series(date_trunc('month', $2::date) - interval '11 months', date_trunc('month', $2::date),
+                              interval '1 month') AS m
+         LEFT JOIN (payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id AND i.currency = $1)
+                ON p.paid_on >= m::date AND p.paid_on < (m + interval '1 month')::date
+         GROUP BY m ORDER BY m",
+    )
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(today)
     .load(conn)
 }

@@ -14,6 +14,7 @@ mod jobs;
 mod money;
 mod notifications;
 mod orgs;
+mod platform;
 mod plumbing;
 mod portal;
 mod portal_links;

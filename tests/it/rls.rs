@@ -125,7 +125,13 @@ async fn a_tenant_transaction_cannot_change_another_organizations_rows() {
         "UPDATE users SET is_platform_owner = true",
         "UPDATE users SET status = 'active'",
         "UPDATE organizations SET status = 'active'",
-        "UPDATE organizations SET plan = 'enterprise'",
+        "UPDATE subscriptions SET plan = 'enterprise'",
+        "INSERT INTO subscriptions (org_id) VALUES (app_org_id())",
+        "UPDATE feature_flags SET enabled = false",
+        "INSERT INTO feature_flag_overrides (org_id, flag_key, enabled) VALUES (app_org_id(), 'chat', true)",
+        "INSERT INTO platform_staff (user_id) VALUES (app_user_id())",
+        "SELECT count(*) FROM platform_audit_logs",
+        "SELECT count(*) FROM support_conversations",
         "SELECT password_hash FROM users",
     ] {
         let attempt = in_tenant(&mut conn, a, |c| diesel::sql_query(sql).execute(c));

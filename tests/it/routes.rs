@@ -8,6 +8,7 @@ use clienthub::web::routes::Access;
 
 use crate::support::*;
 
+
 /// SPEC §7, as far as it is built.
 const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/health", Access::Public),
@@ -163,6 +164,25 @@ const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/chat/channels/{id}/stream", Access::Shared(Permission::UseChat)),
     ("POST", "/notifications/read-all", Access::Member),
     ("POST", "/notifications/{id}/read", Access::Member),
+    ("POST", "/organizations", Access::SignedIn),
+    ("GET", "/support", Access::SignedIn),
+    ("POST", "/support", Access::SignedIn),
+    ("GET", "/platform", Access::Platform),
+    ("GET", "/platform/organizations", Access::Platform),
+    ("POST", "/platform/organizations/{id}/status", Access::Platform),
+    ("GET", "/platform/users", Access::Platform),
+    ("POST", "/platform/users/{id}/status", Access::Platform),
+    ("GET", "/platform/subscriptions", Access::Platform),
+    ("POST", "/platform/subscriptions/{id}", Access::Platform),
+    ("GET", "/platform/feature-flags", Access::Platform),
+    ("POST", "/platform/feature-flags/{id}", Access::Platform),
+    ("GET", "/platform/team", Access::Platform),
+    ("POST", "/platform/team", Access::PlatformOwner),
+    ("POST", "/platform/team/{id}/delete", Access::PlatformOwner),
+    ("GET", "/platform/audit-logs", Access::Platform),
+    ("GET", "/platform/audit-logs.csv", Access::Platform),
+    ("GET", "/platform/support", Access::Platform),
+    ("POST", "/platform/support/{id}/reply", Access::Platform),
 ];
 
 /// Routes whose success changes who may do what afterwards: walked last.
@@ -187,16 +207,42 @@ const FREELANCER: &str = "freelancer@northwind.example";
 const FREELANCER_PERMISSIONS: &[Permission] =
     &[Permission::ViewTeam, Permission::ViewProjects, Permission::ViewAuditLogs];
 
-/// Whether a role may call a route. Client users never reach staff pages, whatever
-/// their role's permissions: their records come through the portal.
-fn allowed(access: Access, permissions: Option<PermissionSet>, is_client: bool) -> bool {
-    match (access, permissions) {
-        (Access::Public, _) => true,
-        (_, None) => false,
-        (Access::SignedIn | Access::Member, Some(_)) => true,
-        (Access::Permission(p), Some(set)) => set.contains(p) && !is_client,
-        (Access::Client, Some(_)) => is_client,
-        (Access::Shared(p), Some(set)) => set.contains(p),
+/// Who walks the routes.
+#[derive(Clone, Copy)]
+enum Who {
+    Anonymous,
+    /// A member of Northwind with these permissions.
+    Org(PermissionSet, bool),
+    /// On the platform team (owner or not), with no organization of their own.
+    Platform(bool),
+}
+
+/// What a route answers someone.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    Allowed,
+    Login,
+    Forbidden,
+    NotFound,
+}
+
+/// The policy, spelled out. Client users never reach staff pages, whatever their
+/// role's permissions; /platform does not exist for anyone off the platform team.
+fn answer(access: Access, who: Who) -> Answer {
+    use Answer::*;
+    match (access, who) {
+        (Access::Public, _) => Allowed,
+        (Access::Platform | Access::PlatformOwner, Who::Anonymous | Who::Org(..)) => NotFound,
+        (_, Who::Anonymous) => Login,
+        (Access::SignedIn, _) => Allowed,
+        (Access::Platform, Who::Platform(_)) | (Access::PlatformOwner, Who::Platform(true)) => Allowed,
+        (Access::PlatformOwner, Who::Platform(false)) => Forbidden,
+        // No organization: its pages are refused.
+        (_, Who::Platform(_)) => Forbidden,
+        (Access::Member, Who::Org(..)) => Allowed,
+        (Access::Permission(p), Who::Org(set, client)) => if set.contains(p) && !client { Allowed } else { Forbidden },
+        (Access::Client, Who::Org(_, client)) => if client { Allowed } else { Forbidden },
+        (Access::Shared(p), Who::Org(set, _)) => if set.contains(p) { Allowed } else { Forbidden },
     }
 }
 
@@ -231,13 +277,15 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
     let app = TestApp::spawn().await;
     add_freelancer(&app);
     let custom: PermissionSet = FREELANCER_PERMISSIONS.iter().copied().collect();
-    let roles: [(&str, Option<PermissionSet>, Option<&str>); 6] = [
-        ("anonymous", None, None),
-        ("Owner", Some(BuiltinRole::Owner.default_permissions()), Some(OWNER)),
-        ("Admin", Some(BuiltinRole::Admin.default_permissions()), Some(ADMIN)),
-        ("Member", Some(BuiltinRole::Member.default_permissions()), Some(MEMBER)),
-        ("Client", Some(BuiltinRole::Client.default_permissions()), Some(CLIENT)),
-        ("Freelancer (custom)", Some(custom), Some(FREELANCER)),
+    let roles: [(&str, Who, Option<&str>); 8] = [
+        ("anonymous", Who::Anonymous, None),
+        ("Owner", Who::Org(BuiltinRole::Owner.default_permissions(), false), Some(OWNER)),
+        ("Admin", Who::Org(BuiltinRole::Admin.default_permissions(), false), Some(ADMIN)),
+        ("Member", Who::Org(BuiltinRole::Member.default_permissions(), false), Some(MEMBER)),
+        ("Client", Who::Org(BuiltinRole::Client.default_permissions(), true), Some(CLIENT)),
+        ("Freelancer (custom)", Who::Org(custom, false), Some(FREELANCER)),
+        ("Platform owner", Who::Platform(true), Some(PLATFORM_OWNER)),
+        ("Platform staff", Who::Platform(false), Some(PLATFORM_STAFF)),
     ];
     let mut all = clienthub::routes::all();
     all.sort_by_key(|r| WALK_LAST.contains(&r.path));
@@ -250,7 +298,7 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
         });
     }
     for route in all {
-        for (i, (role, permissions, email)) in roles.into_iter().enumerate() {
+        for (i, (role, person, email)) in roles.into_iter().enumerate() {
             let anonymous = app.client();
             let client = sessions[i].as_ref().unwrap_or(&anonymous);
             let path = concrete(route.path);
@@ -260,16 +308,24 @@ async fn every_route_allows_and_denies_each_role_as_its_policy_says() {
             };
             let to_login = res.status == 303 && res.location().is_some_and(|l| l.starts_with("/login"));
             let who = format!("{} {} as {role}", route.method, route.path);
-            if allowed(route.access, permissions, role == "Client") {
-                assert_ne!(res.status, 403, "{who} should be allowed");
-                if !SIGN_OUT_ROUTES.contains(&route.path) && route.access != Access::Public {
-                    assert!(!to_login, "{who} should not be sent to login");
+            match answer(route.access, person) {
+                Answer::Allowed => {
+                    assert_ne!(res.status, 403, "{who} should be allowed");
+                    if !SIGN_OUT_ROUTES.contains(&route.path) && route.access != Access::Public {
+                        assert!(!to_login, "{who} should not be sent to login");
+                    }
                 }
-            } else if permissions.is_none() {
-                assert!(to_login, "{who} should be sent to login, got {}", res.status);
-            } else {
-                assert_eq!(res.status, 403, "{who} should be forbidden");
-                assert!(res.body.contains("You do not have access"), "{who} shows the 403 page");
+                Answer::Login => assert!(to_login, "{who} should be sent to login, got {}", res.status),
+                Answer::Forbidden => {
+                    assert_eq!(res.status, 403, "{who} should be forbidden");
+                    if matches!(person, Who::Org(..)) || route.access == Access::PlatformOwner {
+                        assert!(res.body.contains("You do not have access"), "{who} shows the 403 page");
+                    }
+                }
+                Answer::NotFound => {
+                    assert_eq!(res.status, 404, "{who} should not even see that the page exists");
+                    assert!(res.body.contains("Page not found"), "{who} shows the 404 page");
+                }
             }
             if SIGN_OUT_ROUTES.contains(&route.path)
                 && let Some(email) = email

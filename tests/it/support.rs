@@ -21,6 +21,9 @@ pub const ADMIN: &str = "admin@northwind.example";
 pub const MEMBER: &str = "member@northwind.example";
 pub const CLIENT: &str = "client@northwind.example";
 pub const OTHER_OWNER: &str = "owner@othercorp.example";
+/// The demo's platform owner, and a platform staff member the tests add.
+pub const PLATFORM_OWNER: &str = demo::PLATFORM_OWNER.1;
+pub const PLATFORM_STAFF: &str = "staff@clienthub.example";
 
 /// The server PostgreSQL that tests create their databases on.
 pub fn server_url() -> String {
@@ -208,6 +211,13 @@ impl TestApp {
             Ok(_) => {}
             Err(_) => panic!("seeding the other organization failed"),
         }
+        let staff = clienthub::db::ids::UserId::new();
+        clienthub::auth::queries::insert_user(&mut conn, staff, "Sam Staff", PLATFORM_STAFF, &hash, "CH-STAFF1").unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!("INSERT INTO platform_staff (user_id) VALUES ('{staff}')")),
+            &mut conn,
+        )
+        .unwrap();
     }
 
     pub fn conn(&self) -> db::PgConn {
