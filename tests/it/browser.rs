@@ -814,3 +814,106 @@ async fn an_invoice_is_written_without_javascript() {
     wait_for_text(&plain, ".paper", "1,335.00").await;
     plain.close().await.unwrap();
 }
+
+/// A platform owner finds an organization and suspends it; its member, mid-session in
+/// another browser, is locked out at their next click. Screenshots of /platform.
+#[tokio::test]
+async fn a_platform_owner_suspends_an_organization_and_its_member_is_locked_out() {
+    let app = TestApp::spawn().await;
+    clienthub::demo::seed_documents(&mut app.conn()).unwrap();
+    let driver = start_driver().await;
+    let mia = open_browser(&driver, true).await;
+    log_in(&mia, &app.base, MEMBER).await;
+    // Someone waits for an answer from support.
+    app.login(MEMBER).await.post_form("/support", &[("body", "Can we get a second workspace for our Berlin office?")]).await;
+
+    let root = open_browser(&driver, true).await;
+    root.goto(&format!("{}/login", app.base)).await.unwrap();
+    fill(&root, "#email", PLATFORM_OWNER).await;
+    fill(&root, "#password", PASSWORD).await;
+    submit(&root).await;
+    wait_for_path(&root, "/platform").await;
+    wait_for_text(&root, "main", "Documents issued").await;
+    screenshot(&root, "platform-overview").await;
+    for (path, name) in [
+        ("/platform/subscriptions", "platform-subscriptions"),
+        ("/platform/feature-flags", "platform-flags"),
+        ("/platform/support", "platform-support"),
+        ("/platform/users", "platform-users"),
+    ] {
+        root.goto(&format!("{}{path}", app.base)).await.unwrap();
+        wait_for_path(&root, path).await;
+        screenshot(&root, name).await;
+    }
+    click(&root, "nav a[href='/platform/organizations']").await;
+    wait_for_path(&root, "/platform/organizations").await;
+    fill(&root, "#q", "Northwind").await;
+    click(&root, "form[role=search] button").await;
+    wait_for_text(&root, "table", "Northwind Studio").await;
+    screenshot(&root, "platform-organizations").await;
+    click(&root, "button[aria-label='Suspend Northwind Studio']").await;
+    wait_for_text(&root, ".flash", "Northwind Studio is suspended").await;
+    wait_for_text(&root, "table", "Suspended").await;
+
+    // Mia's next click meets the suspension, not her projects.
+    click(&mia, "nav a[href='/projects']").await;
+    wait_for_text(&mia, "body", "This organization has been suspended").await;
+    screenshot(&mia, "organization-suspended").await;
+    let status = with_session(&mia, &format!("{}/dashboard", app.base)).await.status();
+    assert_eq!(status, 403);
+
+    click(&root, "button[aria-label='Reactivate Northwind Studio']").await;
+    wait_for_text(&root, ".flash", "active again").await;
+    mia.goto(&format!("{}/dashboard", app.base)).await.unwrap();
+    wait_for_text(&mia, "main", "Here is what is happening at Northwind Studio").await;
+    root.close().await.unwrap();
+    mia.close().await.unwrap();
+}
+
+/// A member of an organization at its plan's project limit creates a project without
+/// JavaScript and meets the 402 page, which names the limit and the way to upgrade.
+/// Screenshot of the owner's dashboard with its meters and chart.
+#[tokio::test]
+async fn a_member_at_the_plan_limit_sees_what_the_plan_allows_and_how_to_upgrade() {
+    let app = TestApp::spawn().await;
+    clienthub::demo::seed_documents(&mut app.conn()).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "WITH org AS (SELECT id FROM organizations WHERE name = 'Northwind Studio')
+             INSERT INTO projects (id, org_id, title)
+             SELECT gen_random_uuid(), org.id, 'Retainer ' || g
+             FROM org, generate_series(1, 10 - (SELECT count(*) FROM projects WHERE org_id = (SELECT id FROM org))::int) g",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE subscriptions SET plan = 'free' WHERE org_id = (SELECT id FROM organizations WHERE name = 'Northwind Studio')",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let driver = start_driver().await;
+    let owner = open_browser(&driver, true).await;
+    log_in(&owner, &app.base, OWNER).await;
+    wait_for_text(&owner, "main", "Free plan").await;
+    screenshot(&owner, "dashboard").await;
+    owner.close().await.unwrap();
+
+    let mia = open_browser(&driver, false).await;
+    log_in(&mia, &app.base, MEMBER).await;
+    mia.goto(&format!("{}/projects/new", app.base)).await.unwrap();
+    fill(&mia, "#title", "One too many").await;
+    click(&mia, "main form button[type=submit]").await;
+    wait_for_text(&mia, "h1", "Plan limit reached").await;
+    let text = text_of(&mia, "main").await;
+    assert!(text.contains("Free plan, which includes 10 projects"), "{text}");
+    screenshot(&mia, "plan-limit").await;
+    click(&mia, "a[href='/support?topic=upgrade']").await;
+    wait_for_path(&mia, "/support").await;
+    let body = mia.find(Locator::Css("#body")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert!(body.contains("upgrade Northwind Studio"), "{body}");
+    assert_eq!(app.count("projects WHERE title = 'One too many'"), 0, "nothing was created");
+    mia.close().await.unwrap();
+}
