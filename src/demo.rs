@@ -4,8 +4,8 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 
-use crate::auth::{password, queries};
 use crate::auth::display_id;
+use crate::auth::{password, queries};
 use crate::db::ids::UserId;
 use crate::db::schema::{subscriptions, users};
 use crate::team::roles::BuiltinRole;

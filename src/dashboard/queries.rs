@@ -1,10 +1,10 @@
 //! Dashboard figures. Tenant-scoped ones run in the tenant transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Numeric, Text, Timestamptz};
+use rust_decimal::Decimal;
 
 #[derive(QueryableByName, Debug)]
 pub struct ActivityRow {

@@ -8,16 +8,16 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditEvent};
 use crate::db::ids::OrgId;
-use crate::db::{Tenant, tenant};
-use crate::orgs::queries;
-use crate::web::form::FieldErrors;
-use crate::web::request_meta::RequestMeta;
 use crate::db::schema::{memberships, organizations, roles, users};
 use crate::db::{self};
+use crate::db::{Tenant, tenant};
+use crate::orgs::queries;
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, auth_of};
 use crate::web::flash::{Flash, redirect_with};
+use crate::web::form::FieldErrors;
 use crate::web::layout::Layout;
+use crate::web::request_meta::RequestMeta;
 use crate::web::{AppError, Form, render};
 
 #[derive(Queryable, Debug)]

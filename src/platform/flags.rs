@@ -101,7 +101,8 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (flags, overrides) = cross_tenant_tx(&state.pool, staff, |conn| {
-        let flags = diesel::sql_query("SELECT key, name, description, enabled FROM feature_flags ORDER BY name").load(conn)?;
+        let flags =
+            diesel::sql_query("SELECT key, name, description, enabled FROM feature_flags ORDER BY name").load(conn)?;
         let overrides = diesel::sql_query(
             "SELECT f.flag_key, f.org_id, o.name AS org_name, f.enabled
              FROM feature_flag_overrides f JOIN organizations o ON o.id = f.org_id ORDER BY lower(o.name)",
@@ -122,7 +123,11 @@ async fn page(
 }
 
 /// GET /platform/feature-flags
-pub async fn index(req: HttpRequest, state: web::Data<AppState>, staff: PlatformStaff) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: PlatformStaff,
+) -> Result<HttpResponse, AppError> {
     page(&req, &state, &staff, None, FieldErrors::default()).await
 }
 
@@ -198,7 +203,10 @@ pub async fn update(
                     ))
                     .on_conflict((feature_flag_overrides::org_id, feature_flag_overrides::flag_key))
                     .do_update()
-                    .set((feature_flag_overrides::enabled.eq(on), feature_flag_overrides::updated_at.eq(diesel::dsl::now)))
+                    .set((
+                        feature_flag_overrides::enabled.eq(on),
+                        feature_flag_overrides::updated_at.eq(diesel::dsl::now),
+                    ))
                     .execute(conn)?;
                 format!("Switched {name} {} for {org_name}", if *on { "on" } else { "off" })
             }

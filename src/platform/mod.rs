@@ -174,8 +174,11 @@ pub fn make_owner(conn: &mut PgConnection, email: &str) -> anyhow::Result<String
             conn,
             None,
             &Default::default(),
-            PlatformEvent::new("platform.owner_created", format!("Made {email} a platform owner from the command line"))
-                .target("user", id.0),
+            PlatformEvent::new(
+                "platform.owner_created",
+                format!("Made {email} a platform owner from the command line"),
+            )
+            .target("user", id.0),
         )?;
         Ok(name)
     })

@@ -135,8 +135,11 @@ pub async fn set_status(
         diesel::update(organizations::table.find(org_id))
             .set((organizations::status.eq(&status), organizations::updated_at.eq(diesel::dsl::now)))
             .execute(conn)?;
-        let (action, verb) =
-            if status == "suspended" { ("platform.org_suspended", "Suspended") } else { ("platform.org_reactivated", "Reactivated") };
+        let (action, verb) = if status == "suspended" {
+            ("platform.org_suspended", "Suspended")
+        } else {
+            ("platform.org_reactivated", "Reactivated")
+        };
         record(
             conn,
             Some(actor),
@@ -150,7 +153,9 @@ pub async fn set_status(
     .await?;
     let message = match (changed, suspending) {
         (false, _) => Flash::info(format!("{name} was already in that state.")),
-        (true, true) => Flash::success(format!("{name} is suspended. Its members are locked out from their next request.")),
+        (true, true) => {
+            Flash::success(format!("{name} is suspended. Its members are locked out from their next request."))
+        }
         (true, false) => Flash::success(format!("{name} is active again.")),
     };
     Ok(redirect_with(&req, &format!("/platform/organizations?q={}", crate::web::error::url_encode(&name)), message))

@@ -71,7 +71,11 @@ impl OverviewPage {
 }
 
 /// GET /platform
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, staff: PlatformStaff) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: PlatformStaff,
+) -> Result<HttpResponse, AppError> {
     let (stats, plans, months, recent) = cross_tenant_tx(&state.pool, &staff, |conn| {
         let stats: Stats = diesel::sql_query(
             "SELECT (SELECT count(*) FROM organizations) AS organizations,

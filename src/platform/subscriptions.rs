@@ -49,8 +49,9 @@ impl SubscriptionRow {
         self.current_period_end.map(|d| d.to_string()).unwrap_or_default()
     }
 
-    pub fn storage_shown(&self) -> String {
-        plans::human_bytes(self.storage)
+    /// "4 team members · 2 clients · 3 projects · 12 MB of file storage"
+    pub fn usage(&self) -> String {
+        Limit::ALL.map(|limit| limit.amount(self.used(limit))).join(" · ")
     }
 
     fn used(&self, limit: Limit) -> i64 {
@@ -163,9 +164,10 @@ pub async fn update(
     }
     let period_end = match form.current_period_end.trim() {
         "" => None,
-        raw => Some(NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-            AppError::BadRequest("The period end is not a date (use YYYY-MM-DD).".into())
-        })?),
+        raw => Some(
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| AppError::BadRequest("The period end is not a date (use YYYY-MM-DD).".into()))?,
+        ),
     };
     let actor = staff.id();
     let flash = cross_tenant_tx(&state.pool, &staff, move |conn| {
@@ -191,15 +193,19 @@ pub async fn update(
             conn,
             Some(actor),
             &meta,
-            PlatformEvent::new("platform.subscription_changed", format!("Set {name} to {} ({})", plan.name, form.status))
-                .target("organization", org_id.0)
-                .metadata(serde_json::json!({
-                    "plan": { "from": before_plan, "to": plan.key },
-                    "status": { "from": before_status, "to": form.status },
-                    "current_period_end": period_end.map(|d| d.to_string()),
-                })),
+            PlatformEvent::new(
+                "platform.subscription_changed",
+                format!("Set {name} to {} ({})", plan.name, form.status),
+            )
+            .target("organization", org_id.0)
+            .metadata(serde_json::json!({
+                "plan": { "from": before_plan, "to": plan.key },
+                "status": { "from": before_status, "to": form.status },
+                "current_period_end": period_end.map(|d| d.to_string()),
+            })),
         )?;
-        let effective = if form.status == "canceled" { all.iter().find(|p| p.key == "free").unwrap_or(plan) } else { plan };
+        let effective =
+            if form.status == "canceled" { all.iter().find(|p| p.key == "free").unwrap_or(plan) } else { plan };
         let used = Limit::ALL.map(|limit| plans::used(conn, org_id, limit));
         let mut counts = [0i64; 4];
         for (count, result) in counts.iter_mut().zip(used) {

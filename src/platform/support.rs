@@ -180,7 +180,10 @@ pub async fn reply(
             .first(conn)?;
         add_message(conn, id, actor, true, &body)?;
         diesel::update(support_conversations::table.find(id))
-            .set((support_conversations::status.eq("answered"), support_conversations::last_message_at.eq(diesel::dsl::now)))
+            .set((
+                support_conversations::status.eq("answered"),
+                support_conversations::last_message_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)?;
         notify_answer(conn, id, user_id, org_id, actor)?;
         record(
@@ -193,5 +196,9 @@ pub async fn reply(
         Ok(())
     })
     .await?;
-    Ok(redirect_with(&req, &format!("/platform/support?c={id}"), Flash::success("Answer sent; they get a notification.")))
+    Ok(redirect_with(
+        &req,
+        &format!("/platform/support?c={id}"),
+        Flash::success("Answer sent; they get a notification."),
+    ))
 }

@@ -85,7 +85,11 @@ async fn page(
 }
 
 /// GET /platform/team
-pub async fn index(req: HttpRequest, state: web::Data<AppState>, staff: PlatformStaff) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: PlatformStaff,
+) -> Result<HttpResponse, AppError> {
     page(&req, &state, &staff, AddForm { email: String::new(), role: "staff".into() }, FieldErrors::default()).await
 }
 
@@ -99,7 +103,8 @@ pub struct AddForm {
 
 /// Locks the owners, so two owners removing each other cannot leave none.
 fn owner_count(conn: &mut PgConnection) -> QueryResult<usize> {
-    let owners: Vec<UserId> = users::table.filter(users::is_platform_owner).select(users::id).for_update().load(conn)?;
+    let owners: Vec<UserId> =
+        users::table.filter(users::is_platform_owner).select(users::id).for_update().load(conn)?;
     Ok(owners.len())
 }
 
@@ -149,7 +154,8 @@ pub async fn add(
             conn,
             Some(actor),
             &meta,
-            PlatformEvent::new("platform.team_added", format!("Made {lookup} platform {role}")).target("user", user_id.0),
+            PlatformEvent::new("platform.team_added", format!("Made {lookup} platform {role}"))
+                .target("user", user_id.0),
         )?;
         Ok(Ok(format!("{name} is now platform {role}.")))
     })

@@ -136,8 +136,11 @@ pub async fn set_status(
         diesel::update(users::table.find(user_id))
             .set((users::status.eq(&status), users::updated_at.eq(diesel::dsl::now)))
             .execute(conn)?;
-        let ended =
-            if status == "active" { 0 } else { diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)? };
+        let ended = if status == "active" {
+            0
+        } else {
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?
+        };
         record(
             conn,
             Some(actor),

@@ -179,7 +179,10 @@ pub async fn show(
     let org = auth_of(&req).await?.and_then(|a| a.org.ok());
     let body = match (query.topic.as_str(), &org) {
         ("upgrade", Some(ctx)) => {
-            format!("Hello, we would like to upgrade {} to a plan with higher limits. What are the options?", ctx.org_name)
+            format!(
+                "Hello, we would like to upgrade {} to a plan with higher limits. What are the options?",
+                ctx.org_name
+            )
         }
         _ => String::new(),
     };

@@ -40,9 +40,10 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 
 /// The smallest 1, 2 or 5 × 10ⁿ at or above `max`, so gridlines fall on round numbers.
+/// At least 4, so four gridlines are whole numbers.
 fn nice_ceiling(max: f64) -> f64 {
-    if max <= 0.0 {
-        return 1.0;
+    if max <= 4.0 {
+        return 4.0;
     }
     let magnitude = 10f64.powf(max.log10().floor());
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(10.0 * magnitude)
@@ -88,7 +89,8 @@ mod tests {
 
     #[test]
     fn gridlines_fall_on_round_numbers() {
-        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(0.0), 4.0);
+        assert_eq!(nice_ceiling(3.0), 4.0);
         assert_eq!(nice_ceiling(7.0), 10.0);
         assert_eq!(nice_ceiling(12.0), 20.0);
         assert_eq!(nice_ceiling(4100.0), 5000.0);
@@ -105,7 +107,7 @@ mod tests {
             ],
         );
         assert_eq!(chart.bars[0].height, 0.0);
-        assert!((chart.bars[1].height - (HEIGHT - TOP - BOTTOM) * 50.0 / 50.0).abs() < 1e-9);
+        assert!((chart.bars[1].height - (HEIGHT - TOP - BOTTOM)).abs() < 1e-9);
         assert!(!chart.empty);
     }
 }

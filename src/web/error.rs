@@ -109,7 +109,18 @@ pub fn error_response(status: StatusCode, message: Option<&str>) -> HttpResponse
 
 /// The same with a button of its own (where the dashboard would only lead back here).
 pub fn error_page(status: StatusCode, message: Option<&str>, action: (&str, &str)) -> HttpResponse {
-    let (title, default_message) = ErrorPage::for_status(status);
+    titled_error_page(status, None, message, action)
+}
+
+/// The same with a title of its own, where the status's title would mislead.
+pub fn titled_error_page(
+    status: StatusCode,
+    title: Option<&str>,
+    message: Option<&str>,
+    action: (&str, &str),
+) -> HttpResponse {
+    let (default_title, default_message) = ErrorPage::for_status(status);
+    let title = title.unwrap_or(default_title);
     let page = ErrorPage {
         status: status.as_u16(),
         title,
@@ -208,10 +219,14 @@ impl ResponseError for AppError {
                 tracing::error!(error = ?e, "internal error");
                 error_response(StatusCode::INTERNAL_SERVER_ERROR, None)
             }
-            AppError::OrgSuspended => error_page(
+            AppError::OrgSuspended => titled_error_page(
                 StatusCode::FORBIDDEN,
-                Some("This organization has been suspended. Its owner can contact support to reactivate it."),
-                ("/organizations", "Your organizations"),
+                Some("Organization suspended"),
+                Some(
+                    "This organization has been suspended, so its pages are closed for now. Nothing in it is \
+                     deleted. Its owner can write to support to reactivate it.",
+                ),
+                ("/support", "Contact support"),
             ),
             AppError::NoOrganization => error_page(
                 StatusCode::FORBIDDEN,

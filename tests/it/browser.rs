@@ -825,7 +825,10 @@ async fn a_platform_owner_suspends_an_organization_and_its_member_is_locked_out(
     let mia = open_browser(&driver, true).await;
     log_in(&mia, &app.base, MEMBER).await;
     // Someone waits for an answer from support.
-    app.login(MEMBER).await.post_form("/support", &[("body", "Can we get a second workspace for our Berlin office?")]).await;
+    app.login(MEMBER)
+        .await
+        .post_form("/support", &[("body", "Can we get a second workspace for our Berlin office?")])
+        .await;
 
     let root = open_browser(&driver, true).await;
     root.goto(&format!("{}/login", app.base)).await.unwrap();
@@ -898,7 +901,7 @@ async fn a_member_at_the_plan_limit_sees_what_the_plan_allows_and_how_to_upgrade
     let owner = open_browser(&driver, true).await;
     log_in(&owner, &app.base, OWNER).await;
     wait_for_text(&owner, "main", "Free plan").await;
-    screenshot(&owner, "dashboard").await;
+    screenshot(&owner, "dashboard-analytics").await;
     owner.close().await.unwrap();
 
     let mia = open_browser(&driver, false).await;

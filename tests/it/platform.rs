@@ -100,8 +100,14 @@ async fn banning_a_user_ends_every_session_at_once_and_reactivating_lets_them_ba
     // Nobody changes their own status; staff do not change the platform team's.
     let staff_id = id_of(&app, &format!("SELECT id FROM users WHERE email = '{PLATFORM_STAFF}'"));
     let owner_id = id_of(&app, &format!("SELECT id FROM users WHERE email = '{PLATFORM_OWNER}'"));
-    assert_eq!(staff.post_form(&format!("/platform/users/{staff_id}/status"), &[("status", "banned")]).await.status, 400);
-    assert_eq!(staff.post_form(&format!("/platform/users/{owner_id}/status"), &[("status", "banned")]).await.status, 403);
+    assert_eq!(
+        staff.post_form(&format!("/platform/users/{staff_id}/status"), &[("status", "banned")]).await.status,
+        400
+    );
+    assert_eq!(
+        staff.post_form(&format!("/platform/users/{owner_id}/status"), &[("status", "banned")]).await.status,
+        403
+    );
     assert_eq!(scalar(&app, "SELECT count(*) AS n FROM users WHERE status <> 'active'"), 0);
 }
 
@@ -173,16 +179,29 @@ async fn parallel_creates_at_a_plan_limit_let_exactly_one_through() {
     let otto = app.login(OTHER_OWNER).await;
     let titles: Vec<String> = (0..8).map(|i| format!("Racing {i}")).collect();
     let attempts = futures_util::future::join_all(
-        titles.iter().map(|t| async { otto.post_form("/projects", &[("title", t.as_str()), ("status", "active")]).await }),
+        titles
+            .iter()
+            .map(|t| async { otto.post_form("/projects", &[("title", t.as_str()), ("status", "active")]).await }),
     )
     .await;
     let created = attempts.iter().filter(|r| r.status == 303).count();
     let refused: Vec<_> = attempts.iter().filter(|r| r.status == 402).collect();
-    assert_eq!(created, 1, "one slot left, one project made: {:?}", attempts.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(
+        created,
+        1,
+        "one slot left, one project made: {:?}",
+        attempts.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     assert_eq!(refused.len(), 7);
     assert!(refused[0].body.contains("Free plan, which includes 10 projects"), "{}", refused[0].body);
     assert!(refused[0].body.contains("/support?topic=upgrade"), "the page says how to upgrade");
-    assert_eq!(scalar(&app, "SELECT count(*) AS n FROM projects p JOIN organizations o ON o.id = p.org_id WHERE o.name = 'Other Corp'"), 10);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) AS n FROM projects p JOIN organizations o ON o.id = p.org_id WHERE o.name = 'Other Corp'"
+        ),
+        10
+    );
 
     // The dashboard's meter shows it, and the upgrade request starts written.
     let dashboard = otto.get("/dashboard").await;
@@ -199,7 +218,10 @@ async fn parallel_creates_at_a_plan_limit_let_exactly_one_through() {
          WHERE o.name = 'Other Corp'",
     );
     let names: Vec<String> = (0..6).map(|i| format!("Client {i}")).collect();
-    let attempts = futures_util::future::join_all(names.iter().map(|n| async { otto.post_form("/clients", &[("name", n.as_str())]).await })).await;
+    let attempts = futures_util::future::join_all(
+        names.iter().map(|n| async { otto.post_form("/clients", &[("name", n.as_str())]).await }),
+    )
+    .await;
     assert_eq!(attempts.iter().filter(|r| r.status == 303).count(), 1);
     assert_eq!(attempts.iter().filter(|r| r.status == 402).count(), 5);
 }
@@ -225,8 +247,12 @@ async fn a_downgrade_below_usage_is_allowed_and_refuses_only_new_things() {
     let olivia = app.owner().await;
     let dashboard = olivia.get("/dashboard").await;
     assert!(dashboard.body.contains("Free plan") && dashboard.body.contains("Over the limit"));
-    let role = id_of(&app, "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'");
-    let invite = olivia.post_form("/invitations/send", &[("email_or_display_id", "new@example.com"), ("role_id", &role)]).await;
+    let role = id_of(
+        &app,
+        "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.name = 'Northwind Studio' AND r.key = 'member'",
+    );
+    let invite =
+        olivia.post_form("/invitations/send", &[("email_or_display_id", "new@example.com"), ("role_id", &role)]).await;
     assert_eq!(invite.status, 402, "no new seat");
     assert!(invite.body.contains("team members"));
     // Existing work goes on: a client is still under the free limit of 25.
@@ -240,7 +266,13 @@ async fn a_downgrade_below_usage_is_allowed_and_refuses_only_new_things() {
     ] {
         assert_eq!(root.post_form(&format!("/platform/subscriptions/{northwind}"), &fields).await.status, 400);
     }
-    assert_eq!(scalar(&app, &format!("SELECT count(*) AS n FROM subscriptions WHERE org_id = '{northwind}' AND plan = 'free'")), 1);
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT count(*) AS n FROM subscriptions WHERE org_id = '{northwind}' AND plan = 'free'")
+        ),
+        1
+    );
 }
 
 #[tokio::test]
@@ -251,7 +283,9 @@ async fn a_feature_switched_off_for_one_organization_is_gone_there_only() {
     let otto = app.login(OTHER_OWNER).await;
     assert!(olivia.get("/dashboard").await.body.contains("href=\"/chat\""));
 
-    let res = root.post_form("/platform/feature-flags/chat", &[("organization", "northwind studio"), ("enabled", "off")]).await;
+    let res = root
+        .post_form("/platform/feature-flags/chat", &[("organization", "northwind studio"), ("enabled", "off")])
+        .await;
     assert_eq!(res.status, 303);
     assert_eq!(olivia.get("/chat").await.status, 404);
     assert!(!olivia.get("/dashboard").await.body.contains("href=\"/chat\""), "and it leaves the navigation");
@@ -263,7 +297,11 @@ async fn a_feature_switched_off_for_one_organization_is_gone_there_only() {
     assert_eq!(otto.get("/chat").await.status, 404);
     assert_eq!(olivia.get("/chat").await.status, 200);
     // Back to the default.
-    root.post_form("/platform/feature-flags/chat", &[("organization", &org_id(&app, "Northwind Studio")), ("enabled", "default")]).await;
+    root.post_form(
+        "/platform/feature-flags/chat",
+        &[("organization", &org_id(&app, "Northwind Studio")), ("enabled", "default")],
+    )
+    .await;
     assert_eq!(olivia.get("/chat").await.status, 404);
 
     // An unknown organization is answered next to the field.
@@ -299,7 +337,11 @@ async fn users_write_to_support_and_see_the_answer_with_a_notification() {
     assert!(notifications.body.contains("Support answered your message"));
     let page = mia.get("/support").await;
     assert!(page.body.contains("Fixed, thanks!") && page.body.contains("Answered"));
-    assert_eq!(scalar(&app, "SELECT count(*) AS n FROM notifications WHERE kind = 'support_reply' AND read_at IS NULL"), 0, "read by reading it");
+    assert_eq!(
+        scalar(&app, "SELECT count(*) AS n FROM notifications WHERE kind = 'support_reply' AND read_at IS NULL"),
+        0,
+        "read by reading it"
+    );
     assert_eq!(logged(&app, "platform.support_answered"), 1);
     // Another user never sees it.
     assert!(!app.admin().await.get("/support").await.body.contains("Fixed, thanks!"));
@@ -370,7 +412,10 @@ async fn a_client_user_creates_an_organization_of_their_own() {
     assert!(dashboard.body.contains("Get Durand Studio set up"), "with the first-run checklist");
     assert!(dashboard.body.contains("Add a client") && dashboard.body.contains("Free plan"));
     assert_eq!(
-        scalar(&app, "SELECT count(*) AS n FROM subscriptions s JOIN organizations o ON o.id = s.org_id WHERE o.name = 'Durand Studio' AND s.plan = 'free'"),
+        scalar(
+            &app,
+            "SELECT count(*) AS n FROM subscriptions s JOIN organizations o ON o.id = s.org_id WHERE o.name = 'Durand Studio' AND s.plan = 'free'"
+        ),
         1
     );
     // The portal membership stays.
@@ -385,7 +430,10 @@ async fn the_dashboard_adds_up_the_organizations_work() {
     let olivia = app.owner().await;
     let page = olivia.get("/dashboard").await;
     assert_eq!(page.status, 200);
-    let clients = scalar(&app, "SELECT count(*) AS n FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio'");
+    let clients = scalar(
+        &app,
+        "SELECT count(*) AS n FROM clients c JOIN organizations o ON o.id = c.org_id WHERE o.name = 'Northwind Studio'",
+    );
     assert!(page.body.contains(&format!("<div class=\"value\">{clients}</div>")));
     assert!(page.body.contains("<svg") && page.body.contains("Payments received per month in"), "the revenue chart");
     assert!(page.body.contains("Projects by status"));

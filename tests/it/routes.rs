@@ -8,7 +8,6 @@ use clienthub::web::routes::Access;
 
 use crate::support::*;
 
-
 /// SPEC §7, as far as it is built.
 const EXPECTED: &[(&str, &str, Access)] = &[
     ("GET", "/health", Access::Public),
@@ -240,9 +239,27 @@ fn answer(access: Access, who: Who) -> Answer {
         // No organization: its pages are refused.
         (_, Who::Platform(_)) => Forbidden,
         (Access::Member, Who::Org(..)) => Allowed,
-        (Access::Permission(p), Who::Org(set, client)) => if set.contains(p) && !client { Allowed } else { Forbidden },
-        (Access::Client, Who::Org(_, client)) => if client { Allowed } else { Forbidden },
-        (Access::Shared(p), Who::Org(set, _)) => if set.contains(p) { Allowed } else { Forbidden },
+        (Access::Permission(p), Who::Org(set, client)) => {
+            if set.contains(p) && !client {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        (Access::Client, Who::Org(_, client)) => {
+            if client {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        (Access::Shared(p), Who::Org(set, _)) => {
+            if set.contains(p) {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
     }
 }
 

@@ -212,7 +212,8 @@ impl TestApp {
             Err(_) => panic!("seeding the other organization failed"),
         }
         let staff = clienthub::db::ids::UserId::new();
-        clienthub::auth::queries::insert_user(&mut conn, staff, "Sam Staff", PLATFORM_STAFF, &hash, "CH-STAFF1").unwrap();
+        clienthub::auth::queries::insert_user(&mut conn, staff, "Sam Staff", PLATFORM_STAFF, &hash, "CH-STAFF1")
+            .unwrap();
         diesel::RunQueryDsl::execute(
             diesel::sql_query(format!("INSERT INTO platform_staff (user_id) VALUES ('{staff}')")),
             &mut conn,
