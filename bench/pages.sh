@@ -51,6 +51,7 @@ pages=(
   "Tasks, 90,000 rows in|/tasks?before=$deep_tasks"
   "Board (45 cards)|/projects/$project/board"
   "Task page|/tasks/$task"
+  "Dashboard (totals, owed, chart)|/dashboard"
   "Health (floor)|/health"
 )
 

@@ -3,14 +3,15 @@ DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['organizations', 'users', 'memberships', 'roles', 'clients', 'projects', 'tasks',
-                           'files', 'invoices', 'quotations', 'audit_logs']
+                           'files', 'invoices', 'quotations', 'audit_logs', 'invitations']
   LOOP
     EXECUTE format('DROP POLICY platform ON %I', t);
   END LOOP;
 END
 $$;
 REVOKE ALL ON organizations, users, memberships, roles, clients, projects, tasks, files, invoices,
-  quotations, audit_logs, notifications, sessions FROM clienthub_platform;
+  quotations, audit_logs, notifications, sessions, invitations FROM clienthub_platform;
+DROP FUNCTION org_usage(uuid);
 DELETE FROM notifications WHERE kind = 'support_reply';
 DROP POLICY notifications_create ON notifications;
 CREATE POLICY notifications_create ON notifications FOR INSERT

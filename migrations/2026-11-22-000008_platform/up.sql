@@ -46,6 +46,20 @@ INSERT INTO subscriptions (org_id, plan) SELECT id, plan FROM organizations;
 ALTER TABLE organizations DROP COLUMN plan;
 CREATE INDEX subscriptions_plan_idx ON subscriptions (plan, status);
 
+-- What an organization uses of its plan, the one definition the limit checks, the
+-- meters and the platform's lists share. Team seats are staff memberships (client users
+-- belong to clients) and staff invitations still pending. Runs with the caller's rights.
+CREATE FUNCTION org_usage(org uuid, OUT members bigint, OUT clients bigint, OUT projects bigint, OUT storage bigint)
+LANGUAGE sql STABLE AS $$
+  SELECT (SELECT count(*) FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
+          WHERE m.org_id = org AND m.status <> 'banned' AND r.key IS DISTINCT FROM 'client')
+         + (SELECT count(*) FROM invitations i
+            WHERE i.org_id = org AND i.status = 'pending' AND i.client_id IS NULL AND i.expires_at > now()),
+         (SELECT count(*) FROM clients c WHERE c.org_id = org),
+         (SELECT count(*) FROM projects p WHERE p.org_id = org),
+         (SELECT COALESCE(sum(f.size_bytes), 0)::bigint FROM files f WHERE f.org_id = org)
+$$;
+
 -- Sign-up stays one transaction: the database subscribes each new organization to the
 -- free plan, so tenants need no right to write subscriptions.
 CREATE FUNCTION subscribe_new_organization() RETURNS trigger
@@ -90,6 +104,7 @@ ALTER TABLE feature_flag_overrides ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON feature_flag_overrides FOR SELECT USING (org_id = app_org_id());
 GRANT SELECT ON feature_flags, feature_flag_overrides TO clienthub_tenant;
 GRANT EXECUTE ON FUNCTION org_features(uuid) TO clienthub_tenant, clienthub_platform;
+GRANT EXECUTE ON FUNCTION org_usage(uuid) TO clienthub_tenant, clienthub_platform;
 
 -- The platform team: owners are users.is_platform_owner (they manage the team);
 -- staff are listed here.
@@ -168,13 +183,17 @@ DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['organizations', 'users', 'memberships', 'roles', 'subscriptions', 'clients',
                            'projects', 'tasks', 'files', 'invoices', 'quotations', 'feature_flags',
-                           'feature_flag_overrides', 'platform_staff', 'platform_audit_logs',
-                           'support_conversations', 'support_messages', 'audit_logs']
+                           'feature_flag_overrides', 'platform_staff', 'support_conversations',
+                           'support_messages', 'audit_logs', 'invitations']
   LOOP
     EXECUTE format('CREATE POLICY platform ON %I TO clienthub_platform USING (true) WITH CHECK (true)', t);
   END LOOP;
 END
 $$;
+-- The platform's own log: read all, write only as oneself.
+CREATE POLICY platform_read ON platform_audit_logs FOR SELECT TO clienthub_platform USING (true);
+CREATE POLICY platform_write ON platform_audit_logs FOR INSERT TO clienthub_platform
+  WITH CHECK (actor_id = app_user_id());
 CREATE POLICY platform_support_reply ON notifications FOR INSERT TO clienthub_platform
   WITH CHECK (kind = 'support_reply' AND EXISTS (
     SELECT 1 FROM support_conversations c
@@ -194,11 +213,12 @@ GRANT SELECT (id, org_id, status, due_date) ON tasks TO clienthub_platform;
 GRANT SELECT (id, org_id, size_bytes, created_at) ON files TO clienthub_platform;
 GRANT SELECT (id, org_id, status, issued_at, created_at) ON invoices, quotations TO clienthub_platform;
 GRANT SELECT (id, org_id, created_at) ON audit_logs TO clienthub_platform;
+GRANT SELECT (id, org_id, status, client_id, expires_at) ON invitations TO clienthub_platform;
 GRANT SELECT, UPDATE (enabled, updated_at) ON feature_flags TO clienthub_platform;
 GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flag_overrides TO clienthub_platform;
 GRANT SELECT, INSERT, DELETE ON platform_staff TO clienthub_platform;
 GRANT SELECT, INSERT ON platform_audit_logs TO clienthub_platform;
-GRANT SELECT, INSERT, UPDATE (status, last_message_at) ON support_conversations TO clienthub_platform;
+GRANT SELECT, UPDATE (status, last_message_at) ON support_conversations TO clienthub_platform;
 GRANT SELECT, INSERT ON support_messages TO clienthub_platform;
 GRANT INSERT ON notifications TO clienthub_platform;
 -- A banned or suspended user's sessions end in the same transaction.

@@ -66,6 +66,9 @@ struct DashboardPage {
     checklist: Option<Vec<Step>>,
     usage: Option<Usage>,
     overdue_link: String,
+    /// Figures show only to those who may open the pages behind them.
+    sees_clients: bool,
+    sees_work: bool,
 }
 
 impl DashboardPage {
@@ -88,7 +91,9 @@ async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> 
         let totals = queries::totals(conn, today)?;
         let projects = queries::projects_by_status(conn)?;
         let money = if can_see_money {
-            Some((queries::receivables(conn, today)?, queries::monthly_revenue(conn, &currency, today)?))
+            let currency = queries::revenue_currency(conn, &currency, today)?;
+            let months = queries::monthly_revenue(conn, &currency, today)?;
+            Some((queries::receivables(conn, today)?, months, currency))
         } else {
             None
         };
@@ -104,20 +109,20 @@ async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> 
     .await?;
     let (totals, projects, money, activity, usage) = data;
     let (receivables, revenue) = match money {
-        Some((receivables, months)) => {
+        Some((receivables, months, currency)) => {
             let total: rust_decimal::Decimal = months.iter().map(|m| m.received).sum();
             let chart = bar_chart(
-                format!("Payments received per month in {}, last 12 months", ctx.currency),
+                format!("Payments received per month in {currency}, last 12 months"),
                 months
                     .into_iter()
                     .map(|m| Point {
                         label: m.month.format("%b").to_string(),
                         value: rust_decimal::prelude::ToPrimitive::to_f64(&m.received).unwrap_or(0.0),
-                        shown: amounts::with_currency(m.received, &ctx.currency),
+                        shown: amounts::with_currency(m.received, &currency),
                     })
                     .collect(),
             );
-            (Some(receivables), Some((chart, amounts::with_currency(total, &ctx.currency))))
+            (Some(receivables), Some((chart, amounts::with_currency(total, &currency))))
         }
         None => (None, None),
     };
@@ -163,6 +168,8 @@ async fn show(req: HttpRequest, ctx: OrgContext, state: web::Data<AppState>) -> 
         checklist,
         usage,
         overdue_link: format!("/tasks?due_before={}", today.pred_opt().unwrap_or(today)),
+        sees_clients: ctx.can(Permission::ViewClients),
+        sees_work: ctx.can(Permission::ViewProjects),
     };
     render(actix_web::http::StatusCode::OK, &page)
 }

@@ -88,7 +88,7 @@ pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> 
                 (SELECT count(*) FROM tasks WHERE status <> 'done') AS open_tasks,
                 (SELECT count(*) FROM tasks WHERE status <> 'done' AND due_date < $1) AS overdue_tasks,
                 (SELECT count(*) FROM taxes) AS taxes,
-                (SELECT count(*) FROM invitations) AS invitations,
+                (SELECT count(*) FROM invitations WHERE org_id = app_org_id()) AS invitations,
                 (SELECT count(*) FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
                  WHERE r.key IS DISTINCT FROM 'client') AS staff",
     )
@@ -164,6 +164,26 @@ pub struct MonthRevenue {
     pub month: NaiveDate,
     #[diesel(sql_type = Numeric)]
     pub received: Decimal,
+}
+
+/// The currency the revenue chart is drawn in: the organization's own if it was paid
+/// in it within the 12 months, else the one it was paid most in.
+pub fn revenue_currency(conn: &mut PgConnection, default: &str, today: NaiveDate) -> QueryResult<String> {
+    #[derive(QueryableByName)]
+    struct Currency {
+        #[diesel(sql_type = Text)]
+        currency: String,
+    }
+    let top: Option<Currency> = diesel::sql_query(
+        "SELECT i.currency FROM payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id
+         WHERE p.paid_on >= date_trunc('month', $2::date) - interval '11 months'
+         GROUP BY i.currency ORDER BY i.currency = $1 DESC, sum(p.amount) DESC LIMIT 1",
+    )
+    .bind::<Text, _>(default)
+    .bind::<Date, _>(today)
+    .get_result(conn)
+    .optional()?;
+    Ok(top.map(|c| c.currency).unwrap_or_else(|| default.to_string()))
 }
 
 /// Payments received per month in `currency`, for the 12 months up to `today`.

@@ -101,6 +101,9 @@ pub async fn create(
     meta: RequestMeta,
     Form(form): Form<CreateForm>,
 ) -> Result<HttpResponse, AppError> {
+    if user.portal_scope.is_some() {
+        return Err(AppError::Forbidden);
+    }
     let name = form.name.trim().to_string();
     let mut errors = FieldErrors::default();
     match name.chars().count() {
@@ -113,25 +116,32 @@ pub async fn create(
     }
     let (user_id, org_id, org_name) = (user.id, OrgId::new(), name.clone());
     let created = db::run(&state.pool, move |conn| {
-        let owned: i64 = memberships::table
-            .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
-            .filter(memberships::user_id.eq(user_id))
-            .filter(roles::key.eq("super_admin"))
-            .count()
-            .get_result(conn)?;
-        if owned >= MAX_OWNED {
-            return Ok(false);
-        }
-        let tenant = Tenant { org_id, user_id, client_id: None };
-        tenant::transaction(conn, &tenant, |conn| {
-            queries::provision(conn, org_id, &org_name, user_id)?;
-            diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
-            audit::record(
-                conn,
-                &meta,
-                AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
-            )?;
-            Ok::<_, AppError>(true)
+        conn.transaction(|conn| {
+            // Counted across their organizations under a lock of the person, so parallel
+            // requests take turns; then the new one is made in its own tenant context.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('orgs-owned:' || $1, 0))")
+                .bind::<diesel::sql_types::Text, _>(user_id.to_string())
+                .execute(conn)?;
+            let owned: i64 = memberships::table
+                .inner_join(roles::table.on(roles::id.eq(memberships::role_id)))
+                .filter(memberships::user_id.eq(user_id))
+                .filter(roles::key.eq("super_admin"))
+                .count()
+                .get_result(conn)?;
+            if owned >= MAX_OWNED {
+                return Ok(false);
+            }
+            let tenant = Tenant { org_id, user_id, client_id: None };
+            tenant::transaction(conn, &tenant, |conn| {
+                queries::provision(conn, org_id, &org_name, user_id)?;
+                diesel::update(users::table.find(user_id)).set(users::active_org_id.eq(org_id)).execute(conn)?;
+                audit::record(
+                    conn,
+                    &meta,
+                    AuditEvent::new("org.created").org(org_id).actor(user_id).entity("organization", org_id.0),
+                )?;
+                Ok::<_, AppError>(true)
+            })
         })
     })
     .await?;

@@ -22,15 +22,6 @@ pub enum Limit {
 impl Limit {
     pub const ALL: [Limit; 4] = [Limit::Members, Limit::Clients, Limit::Projects, Limit::Storage];
 
-    fn key(self) -> &'static str {
-        match self {
-            Limit::Members => "members",
-            Limit::Clients => "clients",
-            Limit::Projects => "projects",
-            Limit::Storage => "storage",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Limit::Members => "Team members",
@@ -50,16 +41,13 @@ impl Limit {
         }
     }
 
-    /// How many are in use now. Members are staff: client users belong to clients.
-    fn used_sql(self) -> &'static str {
+    /// Its column of `org_usage()`.
+    fn column(self) -> &'static str {
         match self {
-            Limit::Members => {
-                "SELECT count(*) AS n FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
-                 WHERE m.org_id = $1 AND m.status <> 'banned' AND r.key IS DISTINCT FROM 'client'"
-            }
-            Limit::Clients => "SELECT count(*) AS n FROM clients WHERE org_id = $1",
-            Limit::Projects => "SELECT count(*) AS n FROM projects WHERE org_id = $1",
-            Limit::Storage => "SELECT COALESCE(sum(size_bytes), 0)::bigint AS n FROM files WHERE org_id = $1",
+            Limit::Members => "members",
+            Limit::Clients => "clients",
+            Limit::Projects => "projects",
+            Limit::Storage => "storage",
         }
     }
 }
@@ -155,9 +143,12 @@ pub fn of_org(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<(Plan, Subs
     Ok((row.plan, row.subscription))
 }
 
+/// How many are in use now (`org_usage()`): team seats count staff members and staff
+/// invitations still pending.
 pub fn used(conn: &mut PgConnection, org_id: OrgId, limit: Limit) -> QueryResult<i64> {
-    let count: crate::db::Count =
-        diesel::sql_query(limit.used_sql()).bind::<diesel::sql_types::Uuid, _>(org_id).get_result(conn)?;
+    let count: crate::db::Count = diesel::sql_query(format!("SELECT {} AS n FROM org_usage($1)", limit.column()))
+        .bind::<diesel::sql_types::Uuid, _>(org_id)
+        .get_result(conn)?;
     Ok(count.n)
 }
 
@@ -199,7 +190,7 @@ impl LimitReached {
 pub fn ensure_room(conn: &mut PgConnection, org_id: OrgId, limit: Limit, adding: i64) -> Result<(), AppError> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('plan-limit:' || $1 || ':' || $2, 0))")
         .bind::<Text, _>(org_id.to_string())
-        .bind::<Text, _>(limit.key())
+        .bind::<Text, _>(limit.column())
         .execute(conn)?;
     let (plan, _) = of_org(conn, org_id)?;
     let Some(max) = plan.max(limit) else {

@@ -108,12 +108,8 @@ pub async fn index(
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.subscriptions_viewed", "Listed subscriptions"))?;
         let rows = diesel::sql_query(
             "SELECT s.org_id, o.name AS org_name, s.plan, s.status, s.current_period_end,
-                    (SELECT count(*) FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
-                     WHERE m.org_id = s.org_id AND m.status <> 'banned' AND r.key IS DISTINCT FROM 'client') AS members,
-                    (SELECT count(*) FROM clients c WHERE c.org_id = s.org_id) AS clients,
-                    (SELECT count(*) FROM projects p WHERE p.org_id = s.org_id) AS projects,
-                    (SELECT COALESCE(sum(f.size_bytes), 0)::bigint FROM files f WHERE f.org_id = s.org_id) AS storage
-             FROM subscriptions s JOIN organizations o ON o.id = s.org_id
+                    u.members, u.clients, u.projects, u.storage
+             FROM subscriptions s JOIN organizations o ON o.id = s.org_id, LATERAL org_usage(s.org_id) u
              WHERE ($1 = '' OR position(lower($1) IN lower(o.name)) > 0)
                AND ($2 = '' OR s.status = $2) AND ($3 = '' OR s.plan = $3)
              ORDER BY o.created_at DESC, o.id DESC

@@ -103,8 +103,12 @@ pub struct AddForm {
 
 /// Locks the owners, so two owners removing each other cannot leave none.
 fn owner_count(conn: &mut PgConnection) -> QueryResult<usize> {
-    let owners: Vec<UserId> =
-        users::table.filter(users::is_platform_owner).select(users::id).for_update().load(conn)?;
+    let owners: Vec<UserId> = users::table
+        .filter(users::is_platform_owner)
+        .filter(users::status.eq("active"))
+        .select(users::id)
+        .for_update()
+        .load(conn)?;
     Ok(owners.len())
 }
 

@@ -124,11 +124,20 @@ pub async fn set_status(
     }
     let (actor, owner, status) = (staff.id(), staff.is_owner(), form.status);
     let outcome = cross_tenant_tx(&state.pool, &staff, move |conn| {
-        let (email, before): (String, String) =
-            users::table.find(user_id).select((users::email, users::status)).for_update().first(conn)?;
+        let (email, before, platform_owner): (String, String, bool) = users::table
+            .find(user_id)
+            .select((users::email, users::status, users::is_platform_owner))
+            .for_update()
+            .first(conn)?;
         let on_team = crate::auth::queries::on_platform_team(conn, user_id)?;
         if on_team && !owner {
             return Err(AppError::Forbidden);
+        }
+        // The platform always keeps an owner who can sign in.
+        if platform_owner && status != "active" {
+            return Err(AppError::BadRequest(format!(
+                "{email} is a platform owner. Remove them from the platform team first."
+            )));
         }
         if before == status {
             return Ok(Flash::info(format!("{email} was already {status}.")));

@@ -12,7 +12,7 @@ use diesel::sql_types::{Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Deserialize;
 
 use crate::db::ids::{OrgId, SupportConversationId, SupportMessageId, UserId};
-use crate::db::schema::{notifications, support_conversations, support_messages};
+use crate::db::schema::{notifications, support_conversations, support_messages, users};
 use crate::db::{self};
 use crate::state::AppState;
 use crate::web::auth::{CurrentUser, auth_of};
@@ -214,6 +214,12 @@ pub async fn send(
     let user_id = user.id;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
+            // Where the answer's notification lands: the organization they write from,
+            // else the one they last worked in (a suspended one, say).
+            let org_id = match org_id {
+                Some(id) => Some(id),
+                None => users::table.find(user_id).select(users::active_org_id).first(conn)?,
+            };
             let id: SupportConversationId = diesel::insert_into(support_conversations::table)
                 .values((
                     support_conversations::id.eq(SupportConversationId::new()),

@@ -282,15 +282,9 @@ pub async fn send(
                             "There is already a pending invitation for them. Send it again from the list below.".into(),
                         ));
                     }
-                    // Staff seats are a plan limit; pending staff invitations hold one each.
+                    // Staff seats are a plan limit; a pending staff invitation holds one.
                     if client.is_none() {
-                        let pending: i64 = invitations::table
-                            .filter(invitations::status.eq("pending"))
-                            .filter(invitations::client_id.is_null())
-                            .filter(invitations::expires_at.gt(diesel::dsl::now))
-                            .count()
-                            .get_result(conn)?;
-                        plans::ensure_room(conn, tenant.org_id, Limit::Members, 1 + pending)?;
+                        plans::ensure_room(conn, tenant.org_id, Limit::Members, 1)?;
                     }
                     if sent_today(conn)? >= DAILY_LIMIT {
                         return Ok(SendOutcome::Refused(

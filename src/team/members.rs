@@ -387,6 +387,9 @@ async fn set_status(
         }
         if status == "banned" {
             crate::time_tracking::queries::stop_running(conn, target.user_id)?;
+        } else if target.role_key.as_deref() != Some("client") {
+            // Back on the team: a seat of the plan again.
+            crate::plans::ensure_room(conn, tenant.org_id, crate::plans::Limit::Members, 1)?;
         }
         diesel::update(memberships::table.find(target.membership_id))
             .set((memberships::status.eq(status), memberships::updated_at.eq(Utc::now())))
