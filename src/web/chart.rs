@@ -39,14 +39,14 @@ const LEFT: f64 = 56.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 
-/// The smallest 1, 2 or 5 × 10ⁿ at or above `max`, so gridlines fall on round numbers.
-/// At least 4, so four gridlines are whole numbers.
-fn nice_ceiling(max: f64) -> f64 {
-    if max <= 4.0 {
-        return 4.0;
-    }
-    let magnitude = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= max).unwrap_or(10.0 * magnitude)
+/// Gridlines on round numbers: a step of 1, 2, 2.5 or 5 × 10ⁿ (at least 1) and how many
+/// steps reach `max`, about four.
+fn scale(max: f64) -> (f64, u32) {
+    let raw = (max / 4.0).max(1.0);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    let steps = ((max / step).ceil() as u32).max(1);
+    (step, steps)
 }
 
 /// "12k" for gridline labels.
@@ -61,7 +61,8 @@ fn short(n: f64) -> String {
 }
 
 pub fn bar_chart(title: impl Into<String>, points: Vec<Point>) -> BarChart {
-    let max = nice_ceiling(points.iter().map(|p| p.value).fold(0.0, f64::max));
+    let (step, steps) = scale(points.iter().map(|p| p.value).fold(0.0, f64::max));
+    let max = step * f64::from(steps);
     let plot_height = HEIGHT - TOP - BOTTOM;
     let slot = (WIDTH - LEFT) / points.len().max(1) as f64;
     let empty = points.iter().all(|p| p.value <= 0.0);
@@ -74,10 +75,10 @@ pub fn bar_chart(title: impl Into<String>, points: Vec<Point>) -> BarChart {
             Bar { x, y: TOP + plot_height - height, width: slot * 0.64, height, label_x: x + slot * 0.32, point }
         })
         .collect();
-    let grid = (0..=4)
+    let grid = (0..=steps)
         .map(|i| {
-            let value = max * f64::from(i) / 4.0;
-            GridLine { y: TOP + plot_height - plot_height * f64::from(i) / 4.0, label: short(value) }
+            let share = f64::from(i) / f64::from(steps);
+            GridLine { y: TOP + plot_height - plot_height * share, label: short(step * f64::from(i)) }
         })
         .collect();
     BarChart { title: title.into(), bars, grid, width: WIDTH, height: HEIGHT, base: TOP + plot_height, empty }
@@ -89,16 +90,16 @@ mod tests {
 
     #[test]
     fn gridlines_fall_on_round_numbers() {
-        assert_eq!(nice_ceiling(0.0), 4.0);
-        assert_eq!(nice_ceiling(3.0), 4.0);
-        assert_eq!(nice_ceiling(7.0), 10.0);
-        assert_eq!(nice_ceiling(12.0), 20.0);
-        assert_eq!(nice_ceiling(4100.0), 5000.0);
+        assert_eq!(scale(0.0), (1.0, 1));
+        assert_eq!(scale(2.0), (1.0, 2));
+        assert_eq!(scale(7.0), (2.0, 4));
+        assert_eq!(scale(4528.0), (2000.0, 3));
+        assert_eq!(scale(10_000.0), (2500.0, 4));
         assert_eq!(short(12500.0), "12.5k");
     }
 
     #[test]
-    fn the_tallest_bar_fills_up_to_the_ceiling_and_zero_draws_nothing() {
+    fn bars_stand_on_a_round_scale_and_zero_draws_nothing() {
         let chart = bar_chart(
             "t",
             vec![
@@ -107,7 +108,9 @@ mod tests {
             ],
         );
         assert_eq!(chart.bars[0].height, 0.0);
-        assert!((chart.bars[1].height - (HEIGHT - TOP - BOTTOM)).abs() < 1e-9);
+        // 50 on a scale of 0, 20, 40, 60.
+        assert!((chart.bars[1].height - (HEIGHT - TOP - BOTTOM) * 50.0 / 60.0).abs() < 1e-9);
+        assert_eq!(chart.grid.iter().map(|g| g.label.as_str()).collect::<Vec<_>>(), ["0", "20", "40", "60"]);
         assert!(!chart.empty);
     }
 }
