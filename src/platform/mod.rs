@@ -137,6 +137,13 @@ impl Search {
         i64::from(self.page) * PAGE_SIZE
     }
 
+    /// A page of rows loaded with `LIMIT PAGE_SIZE + 1`, and whether more follow.
+    fn page_of<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
+        let more = rows.len() as i64 > PAGE_SIZE;
+        rows.truncate(PAGE_SIZE as usize);
+        (rows, more)
+    }
+
     /// The query string of page `page` of this search.
     pub fn link(&self, page: impl crate::web::Arg<u32>) -> String {
         let page = page.value();

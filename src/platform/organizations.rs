@@ -64,7 +64,7 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let search = query.into_inner().cleaned(&["active", "suspended"]);
     let (q, status, offset, actor) = (search.q.clone(), search.status.clone(), search.offset(), staff.id());
-    let mut rows: Vec<OrgRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
+    let rows: Vec<OrgRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.organizations_viewed", viewed(&q)))?;
         Ok(diesel::sql_query(
             "SELECT o.id, o.name, o.status, s.plan, o.created_at,
@@ -88,8 +88,7 @@ pub async fn index(
         .load(conn)?)
     })
     .await?;
-    let more = rows.len() as i64 > super::PAGE_SIZE;
-    rows.truncate(super::PAGE_SIZE as usize);
+    let (rows, more) = Search::page_of(rows);
     let page = OrganizationsPage {
         layout: Layout::platform(&req, &staff.user, "Organizations", "/platform/organizations"),
         search,

@@ -104,7 +104,7 @@ pub async fn index(
     let search = query.into_inner().cleaned(&STATUSES);
     let (q, status, plan, offset, actor) =
         (search.q.clone(), search.status.clone(), search.plan.clone(), search.offset(), staff.id());
-    let (mut rows, plans): (Vec<SubscriptionRow>, Vec<Plan>) = cross_tenant_tx(&state.pool, &staff, move |conn| {
+    let (rows, plans): (Vec<SubscriptionRow>, Vec<Plan>) = cross_tenant_tx(&state.pool, &staff, move |conn| {
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.subscriptions_viewed", "Listed subscriptions"))?;
         let rows = diesel::sql_query(
             "SELECT s.org_id, o.name AS org_name, s.plan, s.status, s.current_period_end,
@@ -124,8 +124,7 @@ pub async fn index(
         Ok((rows, plans::all(conn)?))
     })
     .await?;
-    let more = rows.len() as i64 > super::PAGE_SIZE;
-    rows.truncate(super::PAGE_SIZE as usize);
+    let (rows, more) = Search::page_of(rows);
     let page = SubscriptionsPage {
         layout: Layout::platform(&req, &staff.user, "Subscriptions", "/platform/subscriptions"),
         search,

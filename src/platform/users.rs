@@ -67,7 +67,7 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let search = query.into_inner().cleaned(&STATUSES);
     let (q, status, offset, actor) = (search.q.clone(), search.status.clone(), search.offset(), staff.id());
-    let mut rows: Vec<UserRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
+    let rows: Vec<UserRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
         let summary = if q.is_empty() { "Listed users".into() } else { format!("Searched users for “{q}”") };
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.users_viewed", summary))?;
         Ok(diesel::sql_query(
@@ -87,8 +87,7 @@ pub async fn index(
         .load(conn)?)
     })
     .await?;
-    let more = rows.len() as i64 > super::PAGE_SIZE;
-    rows.truncate(super::PAGE_SIZE as usize);
+    let (rows, more) = Search::page_of(rows);
     let page = UsersPage {
         layout: Layout::platform(&req, &staff.user, "Users", "/platform/users"),
         search,

@@ -843,6 +843,8 @@ async fn a_platform_owner_suspends_an_organization_and_its_member_is_locked_out(
         ("/platform/feature-flags", "platform-flags"),
         ("/platform/support", "platform-support"),
         ("/platform/users", "platform-users"),
+        ("/platform/team", "platform-team"),
+        ("/platform/audit-logs", "platform-audit"),
     ] {
         root.goto(&format!("{}{path}", app.base)).await.unwrap();
         wait_for_path(&root, path).await;
@@ -864,6 +866,9 @@ async fn a_platform_owner_suspends_an_organization_and_its_member_is_locked_out(
     screenshot(&mia, "organization-suspended").await;
     let status = with_session(&mia, &format!("{}/dashboard", app.base)).await.status();
     assert_eq!(status, 403);
+    click(&mia, "a[href='/support']").await;
+    wait_for_text(&mia, "main", "Can we get a second workspace").await;
+    screenshot(&mia, "support").await;
 
     click(&root, "button[aria-label='Reactivate Northwind Studio']").await;
     wait_for_text(&root, ".flash", "active again").await;
