@@ -6,7 +6,7 @@
 #
 # Signs in as the demo owner, then requests each page ROUNDS times one after another
 # and prints p50 / p95 / max in milliseconds. Needs a database grown with
-# bench/seed-work.sql (see bench/README.md); DATABASE_URL lets it pick real ids.
+# `clienthub seed-bench` (bench/load.sh makes one); DATABASE_URL lets it pick real ids.
 set -euo pipefail
 
 BASE=${1:-http://127.0.0.1:8080}
@@ -65,7 +65,7 @@ for entry in "${pages[@]}"; do
     out=$(curl -s -D - -o /tmp/bench-page.$$ -b "$jar" -w '%{http_code}' "$BASE$path")
     code=${out: -3}
     [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
-    t=$(printf '%s' "$out" | tr -d '\r' | sed -n 's/^server-timing: app;dur=//Ip')
+    t=$(printf '%s' "$out" | tr -d '\r' | sed -n 's/^server-timing: app;dur=\([0-9.]*\).*/\1/Ip')
     times+=("$t")
     bytes=$(stat -c %s /tmp/bench-page.$$)
     sleep 0.03 # stay under the read rate limit

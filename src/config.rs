@@ -48,6 +48,24 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub statement_timeout_ms: u64,
     pub connect_timeout_secs: u64,
+    /// Where the live-update listener connects (LISTEN needs a session of its own):
+    /// PostgreSQL itself when `url` goes through pgbouncer. Empty: `url`.
+    #[serde(default)]
+    pub listen_url: String,
+    /// Whether connections keep prepared statements; off behind a pgbouncer older than
+    /// 1.21 in transaction mode, which cannot carry them between server connections.
+    #[serde(default = "yes")]
+    pub statement_cache: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl DatabaseSettings {
+    pub fn listen_url(&self) -> &str {
+        if self.listen_url.is_empty() { &self.url } else { &self.listen_url }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod chat;
 pub mod clients;
 pub mod config;
@@ -97,7 +98,8 @@ impl Application {
         };
         let files: Arc<dyn files::FileStore> = Arc::new(files::LocalDisk::in_data_dir(&settings.data.dir));
         let live = live::Hub::new();
-        let listener_thread = live::spawn_listener(settings.database.url.clone(), pool.clone(), live.clone())?;
+        let listener_thread =
+            live::spawn_listener(settings.database.listen_url().to_string(), pool.clone(), live.clone())?;
         let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key, files, live });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)
@@ -199,11 +201,17 @@ async fn request_id_header(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    let mut res = next.call(req).await?;
+    let (res, db) = crate::db::usage::scope(next.call(req)).await;
+    let mut res = res?;
     if let Some(value) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }
-    let timing = format!("app;dur={:.2}", started.elapsed().as_secs_f64() * 1000.0);
+    let timing = format!(
+        "app;dur={:.2}, db;dur={:.2};desc=\"{} statements\"",
+        started.elapsed().as_secs_f64() * 1000.0,
+        db.waited.as_secs_f64() * 1000.0,
+        db.statements
+    );
     if let Ok(value) = header::HeaderValue::from_str(&timing) {
         res.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
     }

@@ -1,5 +1,5 @@
-//! The `clienthub` command: serve (default), migrate, worker, seed-demo, jobs,
-//! create-platform-owner.
+//! The `clienthub` command: serve (default), migrate, worker, seed-demo, seed-bench,
+//! jobs, create-platform-owner.
 
 use std::path::PathBuf;
 
@@ -27,6 +27,15 @@ enum Command {
     Migrate,
     /// Load the demo agency and print its logins.
     SeedDemo,
+    /// Build the benchmarks' large dataset: the demo agency grown to SCALE × (10k clients,
+    /// 2k projects, 200k tasks, 50k invoices of 5 lines, 1M audit rows) and ORGS small
+    /// organizations beside it. For a benchmark database only: logins use the demo password.
+    SeedBench {
+        #[arg(long, default_value_t = 1000)]
+        orgs: u32,
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// Run a job worker alone (sending email, …) until SIGINT/SIGTERM.
     Worker,
     /// List failing and dead jobs.
@@ -78,6 +87,19 @@ fn run(command: Command, mut settings: Settings, url: &str, may_seed: bool) -> a
                 println!("Demo agency already present.");
             }
             print!("{}", demo::describe_logins());
+            Ok(())
+        }
+        Command::SeedBench { orgs, scale } => {
+            anyhow::ensure!(scale > 0.0 && scale <= 100.0, "--scale must be above 0 and at most 100");
+            if demo::seed(&mut conn)? {
+                demo::seed_documents(&mut conn)?;
+            }
+            let sizes = clienthub::bench_data::Sizes::at_scale(scale);
+            let started = std::time::Instant::now();
+            for step in clienthub::bench_data::seed(&mut conn, "Northwind Studio", &sizes, orgs)? {
+                println!("{:>7.1} s  {}", step.seconds, step.what);
+            }
+            println!("{:>7.1} s  in all", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Worker => {

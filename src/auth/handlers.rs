@@ -32,7 +32,7 @@ struct LoginPage {
     layout: Layout,
     email: String,
     next: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 async fn signed_in(req: &HttpRequest) -> Result<bool, AppError> {
@@ -135,7 +135,20 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_lowercase();
     let lookup_email = email.clone();
-    let user = db::run(&state.pool, move |conn| Ok(queries::find_by_email(conn, &lookup_email)?)).await?;
+    let (ip, throttle_meta) = (meta.ip.clone(), meta.clone());
+    let lookup = db::run(&state.pool, move |conn| {
+        if let Some(retry_after) = super::throttle::locked_for(conn, &lookup_email, ip.as_deref())? {
+            let event = AuditEvent::new("auth.login_throttled").metadata(serde_json::json!({ "email": lookup_email }));
+            audit::record(conn, &throttle_meta, event)?;
+            return Ok(Err(retry_after));
+        }
+        Ok(Ok(queries::find_by_email(conn, &lookup_email)?))
+    })
+    .await?;
+    let user = match lookup {
+        Ok(user) => user,
+        Err(retry_after_secs) => return throttled(&req, &form, retry_after_secs),
+    };
     let password = form.password.clone();
     let (user, verified) = web::block(move || {
         let verified = match &user {
@@ -165,6 +178,11 @@ pub async fn login(
             (Some(_), true) => LoginOutcome::Refused,
             _ => LoginOutcome::BadCredentials,
         };
+        match outcome {
+            LoginOutcome::BadCredentials => super::throttle::record_failure(conn, &email, audit_meta.ip.as_deref())?,
+            LoginOutcome::Success(..) | LoginOutcome::SecondStep(_) => super::throttle::clear(conn, &email)?,
+            LoginOutcome::Refused => {}
+        }
         let action = match outcome {
             LoginOutcome::Success(..) => "auth.login",
             LoginOutcome::SecondStep(_) => "auth.password_accepted",
@@ -188,12 +206,12 @@ pub async fn login(
         Ok(outcome)
     })
     .await?;
-    let failed = |error| {
+    let failed = |error: &str| {
         let page = LoginPage {
             layout: Layout::public(&req, "Log in"),
             email: form.email.trim().chars().take(254).collect(),
             next: safe_next(&form.next).unwrap_or("").to_string(),
-            error: Some(error),
+            error: Some(error.to_string()),
         };
         render(StatusCode::BAD_REQUEST, &page)
     };
@@ -214,6 +232,23 @@ pub async fn login(
             failed("This account has been suspended. Contact support if you think this is a mistake.")
         }
     }
+}
+
+/// The login page again, 429: too many failed sign-ins for this account or address.
+fn throttled(req: &HttpRequest, form: &LoginForm, retry_after_secs: i64) -> Result<HttpResponse, AppError> {
+    let minutes = (retry_after_secs + 59) / 60;
+    let wait = if minutes <= 1 { "a minute".to_string() } else { format!("{minutes} minutes") };
+    let page = LoginPage {
+        layout: Layout::public(req, "Log in"),
+        email: form.email.trim().chars().take(254).collect(),
+        next: safe_next(&form.next).unwrap_or("").to_string(),
+        error: Some(format!(
+            "Too many failed sign-ins. For your security, try again in {wait}, or reset your password."
+        )),
+    };
+    let mut res = render(StatusCode::TOO_MANY_REQUESTS, &page)?;
+    res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after_secs.into());
+    Ok(res)
 }
 
 pub async fn logout(

@@ -9,6 +9,7 @@ pub mod password;
 pub mod queries;
 pub mod reset;
 pub mod session_store;
+pub mod throttle;
 pub mod tokens;
 pub mod totp;
 pub mod two_factor;

@@ -5,9 +5,11 @@ pub mod embedded;
 pub mod ids;
 pub mod schema;
 pub mod tenant;
+pub mod usage;
 
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -30,6 +32,7 @@ pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 #[derive(Debug)]
 struct SessionDefaults {
     statement_timeout_ms: u64,
+    statement_cache: bool,
 }
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionDefaults {
@@ -38,7 +41,12 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionDefaults 
             "SET statement_timeout = {}; SET application_name = 'clienthub'",
             self.statement_timeout_ms
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.set_instrumentation(usage::Meter::default());
+        if !self.statement_cache {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
+        Ok(())
     }
 }
 
@@ -47,8 +55,14 @@ pub fn build_pool(url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPo
     let pool = Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))
+        // No `SELECT 1` before every checkout (a round trip per request): a connection
+        // that breaks fails its statement, is marked broken and is dropped by the pool.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
-        .connection_customizer(Box::new(SessionDefaults { statement_timeout_ms: settings.statement_timeout_ms }))
+        .connection_customizer(Box::new(SessionDefaults {
+            statement_timeout_ms: settings.statement_timeout_ms,
+            statement_cache: settings.statement_cache,
+        }))
         // Built without waiting for a connection, so the app starts (and /ready says 503)
         // while PostgreSQL is down, and recovers by itself when it returns.
         .build_unchecked(manager);
@@ -74,12 +88,17 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(AppError::from)?;
-        f(&mut conn)
+    let (result, used) = actix_web::web::block(move || {
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(e) => return (Err(AppError::from(e)), usage::Usage::default()),
+        };
+        usage::measure(|| f(&mut conn))
     })
     .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?;
+    usage::charge_request(used);
+    result
 }
 
 /// Runs `f` inside the tenant transaction of `tenant` (see [`tenant`]).

@@ -159,6 +159,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        email -> Text,
+        ip -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Uuid,
         org_id -> Nullable<Uuid>,

@@ -79,8 +79,8 @@ impl Worker {
 
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-/// Deletes what can no longer be used: ended sessions, spent or expired links, and
-/// finished jobs after a week. Idempotent, so any number of workers may run it.
+/// Deletes what can no longer be used: ended sessions, spent or expired links, finished
+/// jobs after a week and failed sign-ins after a day. Idempotent, so any number of workers may run it.
 pub fn sweep(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
     use diesel::RunQueryDsl;
     let mut removed = 0;
@@ -88,6 +88,7 @@ pub fn sweep(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
         "DELETE FROM sessions WHERE expires_at < now() OR (user_id IS NULL AND last_seen_at < now() - interval '1 day')",
         "DELETE FROM user_tokens WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'",
         "DELETE FROM jobs WHERE status = 'done' AND finished_at < now() - interval '7 days'",
+        "DELETE FROM login_failures WHERE at < now() - interval '1 day'",
     ] {
         removed += diesel::sql_query(statement).execute(conn)?;
     }

@@ -260,3 +260,75 @@ async fn a_member_of_a_suspended_organization_moves_to_another_of_theirs() {
     assert_eq!(page.status, 403);
     assert!(page.body.contains("suspended"));
 }
+
+/// A login attempt from `address`, as a trusted proxy in front of the app reports it.
+async fn login_from(client: &Client, address: &str, email: &str, password: &str) -> Page {
+    let token = client.csrf().await;
+    let fields = [("csrf_token", token.as_str()), ("email", email), ("password", password)];
+    let res = client
+        .http
+        .post(client.url("/login"))
+        .header("x-forwarded-for", address)
+        .header("sec-fetch-site", "same-origin")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    Client::page(res).await
+}
+
+#[tokio::test]
+async fn failed_sign_ins_lock_the_account_on_every_instance_until_the_window_passes() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance();
+    let (first, second) = (Client::new(&app.base), Client::new(&other.base));
+    for n in 0..clienthub::auth::throttle::PER_ACCOUNT {
+        let client = if n % 2 == 0 { &first } else { &second };
+        let page = client.post_form("/login", &[("email", OWNER), ("password", "guess")]).await;
+        assert_eq!(page.status, 400, "attempt {n} is answered as a wrong password");
+    }
+    // The right password no longer gets in, on either instance, and is not even checked.
+    for client in [&first, &second] {
+        let page = client.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, 429);
+        assert!(page.body.contains("Too many failed sign-ins"), "{}", page.body);
+        let retry: i64 = page.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=15 * 60).contains(&retry), "{retry}");
+    }
+    assert_eq!(app.count("sessions WHERE user_id IS NOT NULL"), 0);
+    assert_eq!(app.count("audit_logs WHERE action = 'auth.login_throttled'"), 2);
+    // Another account is not affected.
+    assert_eq!(first.post_form("/login", &[("email", ADMIN), ("password", PASSWORD)]).await.status, 303);
+
+    // Once the failures are older than the window, the owner signs in, which clears them.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE login_failures SET at = at - interval '16 minutes'"),
+        &mut app.conn(),
+    )
+    .unwrap();
+    assert_eq!(second.post_form("/login", &[("email", OWNER), ("password", PASSWORD)]).await.status, 303);
+    assert_eq!(app.count(&format!("login_failures WHERE email = '{OWNER}'")), 0);
+}
+
+#[tokio::test]
+async fn one_address_guessing_many_accounts_is_locked_out_as_an_address() {
+    let app = TestApp::with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    app.seed();
+    let client = app.client();
+    let limit = clienthub::auth::throttle::PER_ADDRESS;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO login_failures (email, ip) SELECT 'user' || g || '@guess.example', '203.0.113.7'
+             FROM generate_series(1, {}) g",
+            limit - 1
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    assert_eq!(login_from(&client, "203.0.113.7", "last@guess.example", "guess").await.status, 400);
+    let locked = login_from(&client, "203.0.113.7", MEMBER, PASSWORD).await;
+    assert_eq!(locked.status, 429, "the address has used up its attempts, whatever the account");
+    // Another client behind the same proxy signs in; the address counted is the client's.
+    assert_eq!(login_from(&client, "198.51.100.4", MEMBER, PASSWORD).await.status, 303);
+    assert_eq!(app.count("login_failures WHERE ip = '127.0.0.1'"), 0);
+}

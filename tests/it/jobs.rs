@@ -103,6 +103,35 @@ async fn mail_waits_while_smtp_refuses_and_goes_out_when_it_is_back() {
 }
 
 #[tokio::test]
+async fn a_mail_server_down_for_over_an_hour_loses_no_mail() {
+    let db = TestDb::new();
+    let settings = test_settings();
+    let pool = clienthub::db::build_pool(&db.url, &settings.database).unwrap();
+    let mut conn = pool.get().unwrap();
+    clienthub::mail::enqueue(&mut conn, None, &email("ana@example.com", "Your invoice")).unwrap();
+    let sink = SmtpSink::start();
+    let worker = Worker::new(pool.clone(), mailer_for(&sink), std::time::Duration::from_millis(10));
+
+    sink.refuse(true);
+    let mut down_for = chrono::Duration::zero();
+    // Each retry when its backoff comes due, until the server has been down 75 minutes.
+    while down_for <= chrono::Duration::minutes(75) {
+        assert!(worker.run_once().unwrap());
+        let (status, attempts): (String, i32) = clienthub::db::schema::jobs::table
+            .select((clienthub::db::schema::jobs::status, clienthub::db::schema::jobs::attempts))
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(status, "pending", "still waiting after {attempts} attempts, {down_for} down");
+        down_for += jobs::backoff(attempts);
+        diesel::sql_query("UPDATE jobs SET run_at = now()").execute(&mut conn).unwrap();
+    }
+    sink.refuse(false);
+    assert!(worker.run_once().unwrap());
+    assert_eq!(sink.received().len(), 1, "delivered once the server is back");
+    assert_eq!(jobs::troubled(&mut conn, 10).unwrap().len(), 0);
+}
+
+#[tokio::test]
 async fn a_job_that_keeps_failing_ends_dead_and_visible() {
     let db = TestDb::new();
     let settings = test_settings();

@@ -19,6 +19,7 @@ mod plumbing;
 mod portal;
 mod portal_links;
 mod profile;
+mod queries;
 mod reset;
 mod rls;
 mod routes;

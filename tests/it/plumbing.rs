@@ -43,8 +43,10 @@ async fn pages_carry_the_security_headers() {
     assert_eq!(h("referrer-policy"), "same-origin");
     assert_eq!(h("x-request-id").len(), 36, "a request id to match the logs");
     let timing = h("server-timing");
-    let ms: f64 = timing.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).expect(&timing);
+    let (app_time, db_time) = timing.split_once(", ").expect(&timing);
+    let ms: f64 = app_time.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).expect(&timing);
     assert!(ms >= 0.0, "the server time of the request, for dev tools and benchmarks");
+    assert!(db_time.starts_with("db;dur=") && db_time.ends_with(" statements\""), "and the database's share: {timing}");
     assert!(page.headers.get("access-control-allow-origin").is_none(), "no CORS");
     let cookie = h("set-cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
