@@ -115,6 +115,7 @@ BEGIN;
 CREATE TEMP TABLE bench_staff ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY user_id) - 1 AS n, user_id
   FROM memberships WHERE org_id = '{org}' AND client_id IS NULL AND status = 'active';
+ANALYZE bench_staff;
 
 INSERT INTO clients (id, org_id, name, company, email, phone, address, created_at, updated_at)
 SELECT pg_temp.uuid7(at), '{org}', first || ' ' || last || ' ' || g,
@@ -130,10 +131,12 @@ FROM generate_series(1, {clients}) g,
 
 CREATE TEMP TABLE bench_clients ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM clients WHERE org_id = '{org}';
+ANALYZE bench_clients;
 CREATE TEMP TABLE bench_projects ON COMMIT DROP AS
   SELECT g - 1 AS n, pg_temp.uuid7(now() - make_interval(mins => {projects} - g)) AS id,
          now() - make_interval(mins => {projects} - g) AS at, g
   FROM generate_series(1, {projects}) g;
+ANALYZE bench_projects;
 INSERT INTO projects (id, org_id, client_id, title, description, status, start_date, due_date, budget, created_at,
                       updated_at)
 SELECT p.id, '{org}', c.id,
@@ -196,6 +199,7 @@ fn invoices_sql(org: OrgId, s: &Sizes) -> String {
 BEGIN;
 CREATE TEMP TABLE bench_clients ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM clients WHERE org_id = '{org}';
+ANALYZE bench_clients;
 CREATE TEMP TABLE bench_inv ON COMMIT DROP AS
   SELECT g, pg_temp.uuid7(now() - make_interval(mins => {invoices} - g)) AS id, c.id AS client_id,
          current_date - ((({invoices} - g) * 1095) / {invoices})::int AS issue_date,
@@ -203,12 +207,15 @@ CREATE TEMP TABLE bench_inv ON COMMIT DROP AS
               WHEN g % 20 IN (4, 5, 6) OR g > {invoices} - 60 THEN 'sent' ELSE 'paid' END AS status
   FROM generate_series(1, {invoices}) g
   JOIN bench_clients c ON c.n = (g * 7) % (SELECT count(*) FROM bench_clients);
+ANALYZE bench_inv;
 CREATE TEMP TABLE bench_items ON COMMIT DROP AS
   SELECT i.g, k, (1 + (i.g + k) % 5)::numeric(12, 3) AS quantity,
          (5 * (10 + (i.g * 7 + k * 13) % 80))::numeric(20, 2) AS unit_price
   FROM bench_inv i, generate_series(0, {items} - 1) k;
+ANALYZE bench_items;
 CREATE TEMP TABLE bench_totals ON COMMIT DROP AS
   SELECT g, sum(quantity * unit_price) AS subtotal FROM bench_items GROUP BY g;
+ANALYZE bench_totals;
 
 INSERT INTO invoices (id, org_id, client_id, status, issue_date, due_date, currency, subtotal, tax_total, total,
                       created_by, created_at, updated_at)
@@ -234,6 +241,7 @@ CREATE TEMP TABLE bench_numbers ON COMMIT DROP AS
                    WHERE c.org_id = '{org}' AND c.kind = 'invoice' AND c.year = extract(year FROM i.issue_date)), 0)
          + row_number() OVER (PARTITION BY extract(year FROM i.issue_date) ORDER BY i.issue_date, i.g) AS n
   FROM bench_inv i WHERE i.status <> 'draft';
+ANALYZE bench_numbers;
 
 UPDATE invoices d SET
   status = i.status,
@@ -271,8 +279,10 @@ BEGIN;
 CREATE TEMP TABLE bench_staff ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY user_id) - 1 AS n, user_id
   FROM memberships WHERE org_id = '{org}' AND client_id IS NULL;
+ANALYZE bench_staff;
 CREATE TEMP TABLE bench_clients ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM clients WHERE org_id = '{org}';
+ANALYZE bench_clients;
 INSERT INTO audit_logs (id, org_id, actor_id, action, entity_type, entity_id, ip, user_agent, metadata, created_at)
 SELECT pg_temp.uuid7(at), '{org}', s.user_id, a.action, a.entity_type,
        CASE WHEN a.entity_type = 'client' THEN c.id END,
@@ -326,6 +336,7 @@ CREATE TEMP TABLE bench_small ON COMMIT DROP AS
   SELECT o.id AS org_id, m.user_id AS owner_id, o.default_currency
   FROM organizations o JOIN memberships m ON m.org_id = o.id
   WHERE o.name LIKE 'Bench Agency %' AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.org_id = o.id);
+ANALYZE bench_small;
 INSERT INTO clients (id, org_id, name, company, email, created_at, updated_at)
 SELECT pg_temp.uuid7(now() - make_interval(days => k)), b.org_id, 'Client ' || k, 'Company ' || k,
        'client' || k || '@' || replace(b.org_id::text, '-', '') || '.example', now(), now()
