@@ -225,6 +225,8 @@ FROM bench_inv i JOIN bench_totals t USING (g) CROSS JOIN organizations o
 LEFT JOIN LATERAL (SELECT m.user_id FROM memberships m JOIN roles r ON r.id = m.role_id
                    WHERE m.org_id = '{org}' AND r.key = '{owner}' LIMIT 1) owner ON true
 WHERE o.id = '{org}';
+-- The items' trigger looks each parent up: let it plan with the new rows counted.
+ANALYZE invoices;
 
 INSERT INTO invoice_items (id, org_id, invoice_id, position, description, quantity, unit_price, amount, tax_id,
                            tax_name, tax_rate)

@@ -48,10 +48,11 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub statement_timeout_ms: u64,
     pub connect_timeout_secs: u64,
-    /// Where the live-update listener connects (LISTEN needs a session of its own):
-    /// PostgreSQL itself when `url` goes through pgbouncer. Empty: `url`.
+    /// PostgreSQL itself, for what needs a session of its own (migrations under their
+    /// lock, the live-update listener's LISTEN) when `url` goes through pgbouncer.
+    /// Empty: `url`.
     #[serde(default)]
-    pub listen_url: String,
+    pub direct_url: String,
     /// Whether connections keep prepared statements; off behind a pgbouncer older than
     /// 1.21 in transaction mode, which cannot carry them between server connections.
     #[serde(default = "yes")]
@@ -63,8 +64,8 @@ fn yes() -> bool {
 }
 
 impl DatabaseSettings {
-    pub fn listen_url(&self) -> &str {
-        if self.listen_url.is_empty() { &self.url } else { &self.listen_url }
+    pub fn direct_url(&self) -> &str {
+        if self.direct_url.is_empty() { &self.url } else { &self.direct_url }
     }
 }
 

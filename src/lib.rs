@@ -99,7 +99,7 @@ impl Application {
         let files: Arc<dyn files::FileStore> = Arc::new(files::LocalDisk::in_data_dir(&settings.data.dir));
         let live = live::Hub::new();
         let listener_thread =
-            live::spawn_listener(settings.database.listen_url().to_string(), pool.clone(), live.clone())?;
+            live::spawn_listener(settings.database.direct_url().to_string(), pool.clone(), live.clone())?;
         let state = actix_web::web::Data::new(AppState { settings: Arc::new(settings), pool, cookie_key, files, live });
         let server = HttpServer::new(move || app(state.clone(), store.clone(), limiters.clone()))
             .workers(workers)

@@ -69,8 +69,12 @@ fn run(command: Command, mut settings: Settings, url: &str, may_seed: bool) -> a
     // The live-update listener opens its own connection to the same database.
     settings.database.url = url.to_string();
     let pool = db::build_pool(url, &settings.database).context("connecting to PostgreSQL")?;
+    // Migrations hold a session-level lock: over a direct connection, never pgbouncer's.
+    let mut direct = <diesel::PgConnection as diesel::Connection>::establish(settings.database.direct_url())
+        .context("connecting to PostgreSQL")?;
+    let applied = db::migrate(&mut direct)?;
+    drop(direct);
     let mut conn = pool.get().context("connecting to PostgreSQL")?;
-    let applied = db::migrate(&mut conn)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }

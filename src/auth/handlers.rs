@@ -135,18 +135,24 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let email = form.email.trim().to_lowercase();
     let lookup_email = email.clone();
-    let (ip, throttle_meta) = (meta.ip.clone(), meta.clone());
+    let throttle_meta = meta.clone();
     let lookup = db::run(&state.pool, move |conn| {
-        if let Some(retry_after) = super::throttle::locked_for(conn, &lookup_email, ip.as_deref())? {
-            let event = AuditEvent::new("auth.login_throttled").metadata(serde_json::json!({ "email": lookup_email }));
-            audit::record(conn, &throttle_meta, event)?;
-            return Ok(Err(retry_after));
+        let address = crate::web::rate_limit::address_key(throttle_meta.ip.as_deref());
+        match super::throttle::begin(conn, &lookup_email, address.as_deref())? {
+            super::throttle::Attempt::Locked { retry_after_secs } => {
+                let event =
+                    AuditEvent::new("auth.login_throttled").metadata(serde_json::json!({ "email": lookup_email }));
+                audit::record(conn, &throttle_meta, event)?;
+                Ok(Err(retry_after_secs))
+            }
+            super::throttle::Attempt::Counted(attempt) => {
+                Ok(Ok((queries::find_by_email(conn, &lookup_email)?, attempt)))
+            }
         }
-        Ok(Ok(queries::find_by_email(conn, &lookup_email)?))
     })
     .await?;
-    let user = match lookup {
-        Ok(user) => user,
+    let (user, attempt) = match lookup {
+        Ok(found) => found,
         Err(retry_after_secs) => return throttled(&req, &form, retry_after_secs),
     };
     let password = form.password.clone();
@@ -178,10 +184,11 @@ pub async fn login(
             (Some(_), true) => LoginOutcome::Refused,
             _ => LoginOutcome::BadCredentials,
         };
+        // The attempt was counted as a failure before the password was checked.
         match outcome {
-            LoginOutcome::BadCredentials => super::throttle::record_failure(conn, &email, audit_meta.ip.as_deref())?,
-            LoginOutcome::Success(..) | LoginOutcome::SecondStep(_) => super::throttle::clear(conn, &email)?,
-            LoginOutcome::Refused => {}
+            LoginOutcome::Success(..) => super::throttle::clear(conn, &email)?,
+            LoginOutcome::SecondStep(_) | LoginOutcome::Refused => super::throttle::succeeded(conn, attempt)?,
+            LoginOutcome::BadCredentials => {}
         }
         let action = match outcome {
             LoginOutcome::Success(..) => "auth.login",

@@ -13,7 +13,7 @@ use super::forms::{Email, FieldErrors, new_password};
 use super::tokens::{hash_token, random_token};
 use super::{password, queries};
 use crate::audit::{self, AuditEvent};
-use crate::db::{self, ids::TokenId, ids::UserId, schema::sessions, schema::user_tokens};
+use crate::db::{self, ids::TokenId, ids::UserId, schema::sessions, schema::user_tokens, schema::users};
 use crate::mail::{self, Brand, Letter};
 use crate::state::AppState;
 use crate::web::flash::{Flash, redirect_with};
@@ -210,6 +210,9 @@ pub async fn reset(
             queries::set_password(conn, user_id, &hash)?;
             // Whoever had the old password is signed out everywhere.
             diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+            // The owner of the mailbox is back in control: failed guesses no longer lock them out.
+            let email: String = users::table.find(user_id).select(users::email).get_result(conn)?;
+            super::throttle::clear(conn, &email)?;
             audit::record(
                 conn,
                 &meta,

@@ -22,7 +22,7 @@ impl std::ops::Sub for Usage {
     type Output = Usage;
     fn sub(self, earlier: Usage) -> Usage {
         Usage {
-            statements: self.statements.saturating_sub(earlier.statements),
+            statements: self.statements.wrapping_sub(earlier.statements),
             waited: self.waited.saturating_sub(earlier.waited),
         }
     }
@@ -30,7 +30,7 @@ impl std::ops::Sub for Usage {
 
 impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Usage) {
-        self.statements += other.statements;
+        self.statements = self.statements.wrapping_add(other.statements);
         self.waited += other.waited;
     }
 }

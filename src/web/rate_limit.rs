@@ -37,14 +37,19 @@ fn is_auth_path(raw_path: &str) -> bool {
 
 /// IPv6 clients are limited per /64: one host commonly holds a whole /64.
 fn rate_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
             let mut segments = v6.segments();
             segments[4..].fill(0);
             IpAddr::V6(segments.into())
         }
     }
+}
+
+/// The key a client address is counted under elsewhere (login throttling), as text.
+pub fn address_key(ip: Option<&str>) -> Option<String> {
+    ip.and_then(|ip| ip.parse::<IpAddr>().ok()).map(|ip| rate_key(ip).to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

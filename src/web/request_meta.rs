@@ -19,17 +19,27 @@ pub struct RequestMeta {
 /// The client's address: the peer, unless the peer is a trusted proxy, in which case
 /// the right-most X-Forwarded-For entry that is not itself a trusted proxy.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
+    // An IPv4 peer of a dual-stack listener arrives as ::ffff:a.b.c.d.
+    let peer = peer?.to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let forwarded = headers
+    let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).or(Some(peer))
+        .map(str::trim)
+        .collect();
+    // From the right: past our own proxies to the first address they did not add. An
+    // entry that is not an address ends the walk: what lies left of it is the client's say.
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
 }
 
 impl RequestMeta {

@@ -282,7 +282,7 @@ async fn failed_sign_ins_lock_the_account_on_every_instance_until_the_window_pas
     let app = TestApp::spawn().await;
     let other = app.another_instance();
     let (first, second) = (Client::new(&app.base), Client::new(&other.base));
-    for n in 0..clienthub::auth::throttle::PER_ACCOUNT {
+    for n in 0..clienthub::auth::throttle::PER_ACCOUNT_AND_ADDRESS {
         let client = if n % 2 == 0 { &first } else { &second };
         let page = client.post_form("/login", &[("email", OWNER), ("password", "guess")]).await;
         assert_eq!(page.status, 400, "attempt {n} is answered as a wrong password");
@@ -331,4 +331,17 @@ async fn one_address_guessing_many_accounts_is_locked_out_as_an_address() {
     // Another client behind the same proxy signs in; the address counted is the client's.
     assert_eq!(login_from(&client, "198.51.100.4", MEMBER, PASSWORD).await.status, 303);
     assert_eq!(app.count("login_failures WHERE ip = '127.0.0.1'"), 0);
+}
+
+#[tokio::test]
+async fn simultaneous_guesses_cannot_slip_past_the_limit() {
+    let app = TestApp::spawn().await;
+    let clients: Vec<Client> = (0..20).map(|_| app.client()).collect();
+    let answers = futures_util::future::join_all(
+        clients.iter().map(|c| c.post_form("/login", &[("email", OWNER), ("password", "guess")])),
+    )
+    .await;
+    let checked = answers.iter().filter(|p| p.status == 400).count() as i64;
+    assert_eq!(checked, clienthub::auth::throttle::PER_ACCOUNT_AND_ADDRESS, "only so many passwords are checked");
+    assert!(answers.iter().all(|p| p.status == 400 || p.status == 429));
 }
