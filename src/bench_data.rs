@@ -247,7 +247,7 @@ ANALYZE bench_numbers;
 
 UPDATE invoices d SET
   status = i.status,
-  number = o.invoice_prefix || '-' || nb.year || '-' || lpad(nb.n::text, 4, '0'),
+  number = o.invoice_prefix || '-' || nb.year || '-' || lpad(nb.n::text, greatest(4, length(nb.n::text)), '0'),
   issued_at = i.issue_date + time '10:00', sent_at = i.issue_date + time '10:05', sent_by = d.created_by,
   amount_paid = CASE i.status WHEN 'paid' THEN d.total WHEN 'partially_paid' THEN d.total / 2 ELSE 0 END,
   voided_at = CASE WHEN i.status = 'void' THEN i.issue_date + time '16:00' END,
