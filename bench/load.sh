@@ -79,6 +79,7 @@ for i in "${!pages[@]}"; do
     sed -n 's/^server-timing: .*desc="\([0-9]*\) statements".*/\1/Ip')
   sleep 0.5
   python3 "$ROOT/bench/replay.py" "$csvlog" "$offset" >"$work/page-$i.sql"
+  mkdir -p "$BENCH_DIR/sql" && cp "$work/page-$i.sql" "$BENCH_DIR/sql/page-$i.sql" # for EXPLAIN ANALYZE
 done
 psql -q "$DB" -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
 

@@ -174,11 +174,14 @@ fn rows(conn: &mut PgConnection, kind: DocKind, f: &Filter, today: NaiveDate, li
         values.push(Value::Id(after));
     }
     let paid = if kind == DocKind::Invoice { "d.amount_paid" } else { "0::numeric" };
+    // The page of documents first, by their own index, then their clients' names: joined
+    // first, the planner walked every client's documents to sort them (100 ms at 50k).
     let sql = format!(
         "SELECT d.id, d.number, d.status, c.name AS client_name, d.issue_date, d.{} AS end_date, d.currency,
                 d.subtotal, d.tax_total, d.total, {paid} AS amount_paid
-         FROM {} d JOIN clients c ON c.org_id = d.org_id AND c.id = d.client_id
-         WHERE {condition} ORDER BY d.id DESC LIMIT {limit}",
+         FROM (SELECT * FROM {} d WHERE {condition} ORDER BY d.id DESC LIMIT {limit}) d
+         JOIN clients c ON c.org_id = d.org_id AND c.id = d.client_id
+         ORDER BY d.id DESC",
         kind.end_date_column(),
         kind.table()
     );
