@@ -100,7 +100,8 @@ load() {
     "$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)" "$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)"
 }
 floor() {
-  pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$1" "$DB" 2>/dev/null |
+  # The session settings the app's pool sets on each connection (db::SessionDefaults).
+  PGOPTIONS="-c jit=off -c statement_timeout=10000" pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$1" "$DB" 2>/dev/null |
     awk '/^tps/ { printf "%.0f", $3 }'
 }
 
