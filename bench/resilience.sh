@@ -15,7 +15,10 @@ chmod 755 "$DIR"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Instances drain before they exit; PostgreSQL stays up until they have.
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
   pg_stop "$DIR/pg"
   [ -n "${KEEP:-}" ] || rm -rf "$DIR"
 }

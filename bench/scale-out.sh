@@ -22,7 +22,10 @@ PIDS=()
 cleanup() {
   [ -f "$DIR/nginx.pid" ] && kill "$(cat "$DIR/nginx.pid")" 2>/dev/null
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Instances drain before they exit; PostgreSQL stays up until they have.
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
   pg_stop "$DIR/pg"
   [ -n "${KEEP:-}" ] || rm -rf "$DIR"
 }
@@ -124,12 +127,15 @@ attempt() {
   local token
   token=$(curl -s -c "$DIR/guess.jar" -b "$DIR/guess.jar" "$NGINX/login" |
     sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
-  curl -s -o /dev/null -w '%{http_code} %header{x-upstream}' -b "$DIR/guess.jar" -c "$DIR/guess.jar" \
+  curl -s -o /dev/null -w '%{http_code} %header{x-upstream}\n' -b "$DIR/guess.jar" -c "$DIR/guess.jar" \
     -H 'Sec-Fetch-Site: same-origin' --data-urlencode "csrf_token=$token" -d email=member@northwind.example \
     --data-urlencode "password=$1" "${@:2}" "$NGINX/login"
 }
 served=""
 for n in $(seq 10); do
+  # Each attempt is two requests (the form, the post): shift nginx's rotation every
+  # other time so that the posts go to both instances.
+  [ $((n % 2)) = 0 ] && curl -s -o /dev/null "$NGINX/health"
   read -r status on < <(attempt "guess$n" -H 'X-Forwarded-For: 198.51.100.77')
   [ "$status" = 400 ] || fail "failed attempt $n got $status"
   served+=" $on"
