@@ -119,11 +119,12 @@ grep -qi "^Subject: .*password" "$DIR/received.eml" || fail "the mail did not ar
 check "$status_after (over an hour of backoff), then delivered when the server came back: $(grep -i '^Subject:' "$DIR/received.eml" | tr -d '\r')"
 
 echo "SIGTERM during requests"
-head -c 3000000 /dev/urandom >"$DIR/upload.bin"
+head -c 2250000 /dev/urandom | base64 -w 76 >"$DIR/upload.txt"
+truncate -s 3000000 "$DIR/upload.txt"
 token=$(csrf_of "$BASE/files" "$jar")
 # An upload that takes about 3 s (a slow connection), under way when the signal comes.
 curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H 'Sec-Fetch-Site: same-origin' --limit-rate 1M \
-  -F "csrf_token=$token" -F "file=@$DIR/upload.bin;filename=during-shutdown.bin" "$BASE/files" >"$DIR/upload.status" &
+  -F "csrf_token=$token" -F "file=@$DIR/upload.txt;filename=during-shutdown.txt" "$BASE/files" >"$DIR/upload.status" &
 UPLOAD=$!
 sleep 1
 t_term=$EPOCHREALTIME
@@ -135,7 +136,7 @@ for _ in $(seq 100); do kill -0 "$APP" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$APP" 2>/dev/null && fail "the app did not exit after SIGTERM"
 exited=$(awk -v a="$EPOCHREALTIME" -v b="$t_term" 'BEGIN { printf "%.1f", a - b }')
 [ "$(cat "$DIR/upload.status")" = 303 ] || fail "the upload in flight got $(cat "$DIR/upload.status")"
-[ "$(sql "SELECT count(*) FROM files WHERE original_name = 'during-shutdown.bin' AND size_bytes = 3000000")" = 1 ] ||
+[ "$(sql "SELECT count(*) FROM files WHERE original_name = 'during-shutdown.txt' AND size_bytes = 3000000")" = 1 ] ||
   fail "the uploaded file is not stored"
 [ "$refused" = 000 ] || fail "a new request after SIGTERM got $refused"
 running=$(sql "SELECT count(*) FROM jobs WHERE status = 'running'")

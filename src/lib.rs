@@ -41,7 +41,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
-use actix_web::{App, HttpMessage, HttpResponse, HttpServer, ResponseError};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer};
 use anyhow::Context;
 use rand::RngCore;
 use tracing_actix_web::TracingLogger;
@@ -201,15 +201,13 @@ async fn request_id_header(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    let request = req.request().clone();
     let (res, db) = crate::db::usage::scope(next.call(req)).await;
     let mut res = match res {
-        Ok(res) => res.map_into_boxed_body(),
-        // The session could not be loaded because PostgreSQL is away: the 503 page
-        // rather than the session middleware's bare 500.
-        Err(e) if database_unavailable(&e) => {
-            let page = crate::web::error::AppError::Unavailable("session store".into()).error_response();
-            ServiceResponse::new(request, page)
+        Ok(res) => res,
+        // A middleware (the session's) failed because PostgreSQL is away: the 503 page
+        // rather than a bare 500.
+        Err(_) if db.unavailable => {
+            return Err(crate::web::error::AppError::Unavailable("database unreachable".into()).into());
         }
         Err(e) => return Err(e),
     };
@@ -226,18 +224,6 @@ async fn request_id_header(
         res.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
     }
     Ok(res)
-}
-
-fn database_unavailable(e: &actix_web::Error) -> bool {
-    match e.as_error::<actix_session::storage::LoadError>() {
-        Some(actix_session::storage::LoadError::Other(inner)) => {
-            matches!(
-                inner.downcast_ref::<crate::web::error::AppError>(),
-                Some(crate::web::error::AppError::Unavailable(_))
-            )
-        }
-        _ => false,
-    }
 }
 
 /// Gives an HTML error page to error responses that have none (a 405 from routing,

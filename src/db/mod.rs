@@ -100,7 +100,8 @@ where
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?;
-    usage::charge_request(used);
+    let unavailable = matches!(result, Err(AppError::Unavailable(_)));
+    usage::charge_request(usage::Usage { unavailable, ..used });
     result
 }
 

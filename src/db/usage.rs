@@ -16,6 +16,8 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 pub struct Usage {
     pub statements: u32,
     pub waited: Duration,
+    /// PostgreSQL could not be reached (no connection, or it closed under a statement).
+    pub unavailable: bool,
 }
 
 impl std::ops::Sub for Usage {
@@ -24,6 +26,7 @@ impl std::ops::Sub for Usage {
         Usage {
             statements: self.statements.wrapping_sub(earlier.statements),
             waited: self.waited.saturating_sub(earlier.waited),
+            unavailable: self.unavailable,
         }
     }
 }
@@ -32,11 +35,13 @@ impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Usage) {
         self.statements = self.statements.wrapping_add(other.statements);
         self.waited += other.waited;
+        self.unavailable |= other.unavailable;
     }
 }
 
 thread_local! {
-    static THREAD: Cell<Usage> = const { Cell::new(Usage { statements: 0, waited: Duration::ZERO }) };
+    static THREAD: Cell<Usage> =
+        const { Cell::new(Usage { statements: 0, waited: Duration::ZERO, unavailable: false }) };
 }
 
 tokio::task_local! {
@@ -57,7 +62,7 @@ impl Instrumentation for Meter {
                 let waited = self.started.take().map(|at| at.elapsed()).unwrap_or_default();
                 THREAD.with(|tally| {
                     let mut usage = tally.get();
-                    usage += Usage { statements: 1, waited };
+                    usage += Usage { statements: 1, waited, unavailable: false };
                     tally.set(usage);
                 });
             }
