@@ -75,5 +75,35 @@ fail() { printf '  \342\234\227 %s\n' "$*" >&2; exit 1; }
 # The Cookie header of a jar (for wrk).
 cookie_header() { awk '!/^#/ || /^#HttpOnly_/ { if (NF >= 7) printf "%s=%s; ", $6, $7 }' "$1" | sed 's/; $//'; }
 
+# demo_cluster NAME PG_PORT: a fresh folder (DIR), a private PostgreSQL in it holding
+# the demo agency (SERVER, DB, sql), and cleanup on exit: the processes in PIDS are
+# stopped and drained first, then PostgreSQL; KEEP=1 keeps the folder. Sets ON_EXIT
+# for a script's own extra step (nginx).
+demo_cluster() {
+  DIR=$(mktemp -d "/var/tmp/clienthub-$1.XXXXXX")
+  chmod 755 "$DIR"
+  PIDS=()
+  ON_EXIT=${ON_EXIT:-:}
+  trap stop_demo_cluster EXIT
+  build_release
+  pg_start "$DIR/pg" "$2"
+  SERVER=postgres://postgres@127.0.0.1:$2
+  DB=$SERVER/clienthub
+  psql -q "$SERVER/postgres" -c "CREATE DATABASE clienthub"
+  DATABASE_URL=$DB DATA_DIR=$DIR/data "$BIN" seed-demo >/dev/null
+}
+sql() { psql "$DB" -XAtq -c "$1"; }
+
+stop_demo_cluster() {
+  $ON_EXIT
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Instances drain before they exit; PostgreSQL stays up until they have.
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  pg_stop "$DIR/pg"
+  [ -n "${KEEP:-}" ] || rm -rf "$DIR"
+}
+
 # Peak resident memory of a process, in MiB.
 peak_rss_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }

@@ -10,27 +10,7 @@ SMTP_PORT=${SMTP_PORT:-2526}
 for tool in wrk psql curl python3; do
   command -v $tool >/dev/null || { echo "$tool is missing: run bench/deps.sh" >&2; exit 1; }
 done
-DIR=$(mktemp -d /var/tmp/clienthub-resilience.XXXXXX)
-chmod 755 "$DIR"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # Instances drain before they exit; PostgreSQL stays up until they have.
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  done
-  pg_stop "$DIR/pg"
-  [ -n "${KEEP:-}" ] || rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-build_release
-pg_start "$DIR/pg" "$PG_PORT"
-SERVER=postgres://postgres@127.0.0.1:$PG_PORT
-DB=$SERVER/clienthub
-psql -q "$SERVER/postgres" -c "CREATE DATABASE clienthub"
-sql() { psql "$DB" -XAtq -c "$1"; }
-DATABASE_URL=$DB DATA_DIR=$DIR/data "$BIN" seed-demo >/dev/null
+demo_cluster resilience "$PG_PORT"
 # Mail goes to a port where nothing listens yet: the mail server is down.
 APP=$(APP_DATA_DIR=$DIR/data app_start "$PORT" "$DIR/app.log" DATABASE_URL="$DB" \
   SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" CLIENTHUB__JOBS__POLL_INTERVAL_MS=100)

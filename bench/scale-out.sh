@@ -16,28 +16,9 @@ for tool in nginx wrk psql curl; do
   command -v $tool >/dev/null || { echo "$tool is missing: run bench/deps.sh" >&2; exit 1; }
 done
 
-DIR=$(mktemp -d /var/tmp/clienthub-scale.XXXXXX)
-chmod 755 "$DIR"
-PIDS=()
-cleanup() {
-  [ -f "$DIR/nginx.pid" ] && kill "$(cat "$DIR/nginx.pid")" 2>/dev/null
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  # Instances drain before they exit; PostgreSQL stays up until they have.
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  done
-  pg_stop "$DIR/pg"
-  [ -n "${KEEP:-}" ] || rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-build_release
-pg_start "$DIR/pg" "$PG_PORT"
-SERVER=postgres://postgres@127.0.0.1:$PG_PORT
-DB=$SERVER/clienthub
-psql -q "$SERVER/postgres" -c "CREATE DATABASE clienthub"
-sql() { psql "$DB" -XAtq -c "$1"; }
-DATABASE_URL=$DB DATA_DIR=$DIR/data "$BIN" seed-demo >/dev/null
+stop_nginx() { [ ! -f "$DIR/nginx.pid" ] || kill "$(cat "$DIR/nginx.pid")" 2>/dev/null || true; }
+ON_EXIT=stop_nginx
+demo_cluster scale "$PG_PORT"
 
 # Both instances: one database, one secret key, one data folder (a shared volume in
 # production), nginx's address trusted for X-Forwarded-For, links built on nginx's URL.
