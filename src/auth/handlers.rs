@@ -213,15 +213,7 @@ pub async fn login(
         Ok(outcome)
     })
     .await?;
-    let failed = |error: &str| {
-        let page = LoginPage {
-            layout: Layout::public(&req, "Log in"),
-            email: form.email.trim().chars().take(254).collect(),
-            next: safe_next(&form.next).unwrap_or("").to_string(),
-            error: Some(error.to_string()),
-        };
-        render(StatusCode::BAD_REQUEST, &page)
-    };
+    let failed = |error: &str| login_again(&req, &form, StatusCode::BAD_REQUEST, error.to_string());
     match outcome {
         LoginOutcome::Success(user_id, home) => {
             session.log_in(&req, user_id, &meta).map_err(|e| AppError::Internal(e.into()))?;
@@ -241,19 +233,28 @@ pub async fn login(
     }
 }
 
-/// The login page again, 429: too many failed sign-ins for this account or address.
-fn throttled(req: &HttpRequest, form: &LoginForm, retry_after_secs: i64) -> Result<HttpResponse, AppError> {
-    let minutes = (retry_after_secs + 59) / 60;
-    let wait = if minutes <= 1 { "a minute".to_string() } else { format!("{minutes} minutes") };
+/// The login form again, filled in as sent (but for the password), with `error`.
+fn login_again(
+    req: &HttpRequest,
+    form: &LoginForm,
+    status: StatusCode,
+    error: String,
+) -> Result<HttpResponse, AppError> {
     let page = LoginPage {
         layout: Layout::public(req, "Log in"),
         email: form.email.trim().chars().take(254).collect(),
         next: safe_next(&form.next).unwrap_or("").to_string(),
-        error: Some(format!(
-            "Too many failed sign-ins. For your security, try again in {wait}, or reset your password."
-        )),
+        error: Some(error),
     };
-    let mut res = render(StatusCode::TOO_MANY_REQUESTS, &page)?;
+    render(status, &page)
+}
+
+/// The login page again, 429: too many failed sign-ins for this account or address.
+fn throttled(req: &HttpRequest, form: &LoginForm, retry_after_secs: i64) -> Result<HttpResponse, AppError> {
+    let minutes = (retry_after_secs + 59) / 60;
+    let wait = if minutes <= 1 { "a minute".to_string() } else { format!("{minutes} minutes") };
+    let error = format!("Too many failed sign-ins. For your security, try again in {wait}, or reset your password.");
+    let mut res = login_again(req, form, StatusCode::TOO_MANY_REQUESTS, error)?;
     res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after_secs.into());
     Ok(res)
 }

@@ -98,8 +98,7 @@ impl SessionStore for PgSessionStore {
             Ok::<_, AppError>(row)
         })
         .await
-        // Kept whole, so that a database outage can still be told apart (`lib.rs`).
-        .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;
+        .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
         let Some(row) = loaded else { return Ok(None) };
         let serde_json::Value::Object(map) = row.state else {
             return Err(LoadError::Deserialization(anyhow::anyhow!("session state is not an object")));
