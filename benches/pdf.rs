@@ -1,7 +1,7 @@
 //! `cargo bench --bench pdf`: the time to render an invoice PDF of one page and of 200
 //! lines (several pages), and their sizes. Prints figures; asserts nothing.
 
-use std::time::Instant;
+mod support;
 
 use chrono::NaiveDate;
 use clienthub::db::ids::{ClientId, TaxId};
@@ -91,15 +91,10 @@ fn measure(label: &str, lines: usize, runs: usize) {
         PdfInput { kind: DocKind::Invoice, doc: &doc, items: &items, totals: &totals, issuer: &issuer, status: "sent" };
     // The first render parses the fonts once for the process; not counted.
     let first = render(&input).expect("render");
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let bytes = render(&input).expect("render");
-        times.push(start.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box(bytes);
-    }
-    times.sort_by(f64::total_cmp);
-    let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    let times = support::times(runs, 1, 1e3, || {
+        std::hint::black_box(render(&input).expect("render"));
+    });
+    let pct = |p: f64| support::pct(&times, p);
     println!(
         "{label:<18} {lines:>4} lines   p50 {:>6.2} ms   p95 {:>6.2} ms   min {:>6.2} ms   {:>6.1} kB",
         pct(0.5),

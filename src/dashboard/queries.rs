@@ -1,4 +1,6 @@
-//! Dashboard figures. Tenant-scoped ones run in the tenant transaction.
+//! Dashboard figures. Tenant-scoped ones run in the tenant transaction. Open tasks,
+//! what clients owe and payments per month come from tallies the database keeps up to
+//! date with every change (migration 11), not from counting on every view.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::pg::PgConnection;
@@ -85,8 +87,9 @@ pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> 
     diesel::sql_query(
         "SELECT (SELECT count(*) FROM clients) AS clients,
                 (SELECT count(*) FROM projects WHERE status = 'active') AS active_projects,
-                (SELECT count(*) FROM tasks WHERE status <> 'done') AS open_tasks,
-                (SELECT count(*) FROM tasks WHERE status <> 'done' AND due_date < $1) AS overdue_tasks,
+                (SELECT COALESCE(sum(open), 0)::bigint FROM open_task_tallies) AS open_tasks,
+                (SELECT COALESCE(sum(open) FILTER (WHERE due_date < $1), 0)::bigint FROM open_task_tallies)
+                  AS overdue_tasks,
                 (SELECT count(*) FROM taxes) AS taxes,
                 (SELECT count(*) FROM invitations WHERE org_id = app_org_id()) AS invitations,
                 (SELECT count(*) FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
@@ -96,7 +99,8 @@ pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> 
     .get_result(conn)
 }
 
-/// What clients owe, per currency: all of it, and the part past its due date.
+/// What clients owe, per currency: all of it, and the part past its due date (from the
+/// sums the database keeps per due date as invoices change).
 #[derive(QueryableByName, Debug)]
 pub struct Receivable {
     #[diesel(sql_type = Text)]
@@ -121,11 +125,11 @@ impl Receivable {
 
 pub fn receivables(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Vec<Receivable>> {
     diesel::sql_query(
-        "SELECT currency, sum(total - amount_paid) AS outstanding,
-                COALESCE(sum(total - amount_paid) FILTER (WHERE due_date < $1), 0) AS overdue,
-                count(*) FILTER (WHERE due_date < $1) AS overdue_count
-         FROM invoices WHERE status IN ('sent', 'partially_paid') AND total > amount_paid
-         GROUP BY currency ORDER BY sum(total - amount_paid) DESC",
+        "SELECT currency, sum(outstanding) AS outstanding,
+                COALESCE(sum(outstanding) FILTER (WHERE due_date < $1), 0) AS overdue,
+                COALESCE(sum(invoices) FILTER (WHERE due_date < $1), 0)::bigint AS overdue_count
+         FROM receivable_tallies
+         GROUP BY currency HAVING sum(invoices) > 0 ORDER BY sum(outstanding) DESC",
     )
     .bind::<Date, _>(today)
     .load(conn)
@@ -175,9 +179,8 @@ pub fn revenue_currency(conn: &mut PgConnection, default: &str, today: NaiveDate
         currency: String,
     }
     let top: Option<Currency> = diesel::sql_query(
-        "SELECT i.currency FROM payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id
-         WHERE p.paid_on >= $2
-         GROUP BY i.currency ORDER BY i.currency = $1 DESC, sum(p.amount) DESC LIMIT 1",
+        "SELECT currency FROM payment_tallies WHERE month >= $2
+         GROUP BY currency ORDER BY currency = $1 DESC, sum(received) DESC LIMIT 1",
     )
     .bind::<Text, _>(default)
     .bind::<Date, _>(chart_start(today))
@@ -186,17 +189,13 @@ pub fn revenue_currency(conn: &mut PgConnection, default: &str, today: NaiveDate
     Ok(top.map(|c| c.currency).unwrap_or_else(|| default.to_string()))
 }
 
-/// Payments received per month in `currency`, for the 12 months up to `today`.
+/// Payments received per month in `currency`, for the 12 months up to `today`, from the
+/// monthly sums the database keeps as payments are recorded.
 pub fn monthly_revenue(conn: &mut PgConnection, currency: &str, today: NaiveDate) -> QueryResult<Vec<MonthRevenue>> {
-    // Payments are filtered by a plain date (date >= date is leakproof, so row-level
-    // security lets the index take it), then summed per month.
     diesel::sql_query(
-        "SELECT m::date AS month, COALESCE(r.received, 0) AS received
+        "SELECT m::date AS month, COALESCE(t.received, 0) AS received
          FROM generate_series($2::date, $2::date + interval '11 months', interval '1 month') AS m
-         LEFT JOIN (SELECT date_trunc('month', p.paid_on)::date AS month, sum(p.amount) AS received
-                    FROM payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id
-                    WHERE p.paid_on >= $2 AND i.currency = $1
-                    GROUP BY 1) r ON r.month = m::date
+         LEFT JOIN payment_tallies t ON t.month = m::date AND t.currency = $1
          ORDER BY m",
     )
     .bind::<Text, _>(currency)

@@ -469,6 +469,34 @@ diesel::table! {
     }
 }
 
+// Kept by triggers (migration 11): the dashboard's figures without counting.
+diesel::table! {
+    open_task_tallies (org_id, due_date) {
+        org_id -> Uuid,
+        due_date -> Date,
+        open -> Int8,
+    }
+}
+
+diesel::table! {
+    payment_tallies (org_id, month, currency) {
+        org_id -> Uuid,
+        month -> Date,
+        currency -> Text,
+        received -> Numeric,
+    }
+}
+
+diesel::table! {
+    receivable_tallies (org_id, currency, due_date) {
+        org_id -> Uuid,
+        currency -> Text,
+        due_date -> Date,
+        outstanding -> Numeric,
+        invoices -> Int8,
+    }
+}
+
 diesel::table! {
     portal_tokens (id) {
         id -> Uuid,

@@ -31,6 +31,16 @@ impl Limit {
         }
     }
 
+    /// Names the advisory lock that makes creates of this kind take turns.
+    fn lock_name(self) -> &'static str {
+        match self {
+            Limit::Members => "members",
+            Limit::Clients => "clients",
+            Limit::Projects => "projects",
+            Limit::Storage => "storage",
+        }
+    }
+
     /// "10 projects", "1 GB of file storage".
     pub fn amount(self, n: i64) -> String {
         match self {
@@ -38,16 +48,6 @@ impl Limit {
             Limit::Members => crate::web::error::plural(n.unsigned_abs(), "team member"),
             Limit::Clients => crate::web::error::plural(n.unsigned_abs(), "client"),
             Limit::Projects => crate::web::error::plural(n.unsigned_abs(), "project"),
-        }
-    }
-
-    /// Its column of `org_usage()`.
-    fn column(self) -> &'static str {
-        match self {
-            Limit::Members => "members",
-            Limit::Clients => "clients",
-            Limit::Projects => "projects",
-            Limit::Storage => "storage",
         }
     }
 }
@@ -143,13 +143,35 @@ pub fn of_org(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<(Plan, Subs
     Ok((row.plan, row.subscription))
 }
 
-/// How many are in use now (`org_usage()`): team seats count staff members and staff
-/// invitations still pending.
-pub fn used(conn: &mut PgConnection, org_id: OrgId, limit: Limit) -> QueryResult<i64> {
-    let count: crate::db::Count = diesel::sql_query(format!("SELECT {} AS n FROM org_usage($1)", limit.column()))
+/// How many are in use now, of every limit (`org_usage()`, one statement): team seats
+/// count staff members and staff invitations still pending.
+#[derive(QueryableByName, Debug, Clone, Copy)]
+pub struct InUse {
+    #[diesel(sql_type = BigInt)]
+    members: i64,
+    #[diesel(sql_type = BigInt)]
+    clients: i64,
+    #[diesel(sql_type = BigInt)]
+    projects: i64,
+    #[diesel(sql_type = BigInt)]
+    storage: i64,
+}
+
+impl InUse {
+    pub fn of(&self, limit: Limit) -> i64 {
+        match limit {
+            Limit::Members => self.members,
+            Limit::Clients => self.clients,
+            Limit::Projects => self.projects,
+            Limit::Storage => self.storage,
+        }
+    }
+}
+
+pub fn in_use(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<InUse> {
+    diesel::sql_query("SELECT members, clients, projects, storage FROM org_usage($1)")
         .bind::<diesel::sql_types::Uuid, _>(org_id)
-        .get_result(conn)?;
-    Ok(count.n)
+        .get_result(conn)
 }
 
 /// Refused because the plan allows no more.
@@ -190,13 +212,13 @@ impl LimitReached {
 pub fn ensure_room(conn: &mut PgConnection, org_id: OrgId, limit: Limit, adding: i64) -> Result<(), AppError> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('plan-limit:' || $1 || ':' || $2, 0))")
         .bind::<Text, _>(org_id.to_string())
-        .bind::<Text, _>(limit.column())
+        .bind::<Text, _>(limit.lock_name())
         .execute(conn)?;
     let (plan, _) = of_org(conn, org_id)?;
     let Some(max) = plan.max(limit) else {
         return Ok(());
     };
-    let used = used(conn, org_id, limit)?;
+    let used = in_use(conn, org_id)?.of(limit);
     if used + adding > max {
         return Err(AppError::PlanLimit(LimitReached { limit, plan: plan.name, max, used }));
     }
@@ -217,9 +239,10 @@ pub struct Meter {
 /// Usage against the plan, for the dashboard and settings.
 pub fn meters(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<(Plan, Subscription, Vec<Meter>)> {
     let (plan, subscription) = of_org(conn, org_id)?;
+    let in_use = in_use(conn, org_id)?;
     let mut meters = Vec::new();
     for limit in Limit::ALL {
-        let used = used(conn, org_id, limit)?;
+        let used = in_use.of(limit);
         let max = plan.max(limit);
         let percent = max.map(|m| (used * 100 / m.max(1)).min(100)).unwrap_or(0);
         let show = |n: i64| if limit == Limit::Storage { human_bytes(n) } else { n.to_string() };

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{PlatformEvent, PlatformStaff, Search, cross_tenant_tx, record};
 use crate::db::ids::OrgId;
 use crate::db::schema::{organizations, subscriptions};
-use crate::plans::{self, Limit, Plan};
+use crate::plans::{self, InUse, Limit, Plan};
 use crate::state::AppState;
 use crate::web::flash::{Flash, redirect_with};
 use crate::web::layout::Layout;
@@ -34,14 +34,8 @@ pub struct SubscriptionRow {
     pub status: String,
     #[diesel(sql_type = Nullable<Date>)]
     pub current_period_end: Option<NaiveDate>,
-    #[diesel(sql_type = BigInt)]
-    pub members: i64,
-    #[diesel(sql_type = BigInt)]
-    pub clients: i64,
-    #[diesel(sql_type = BigInt)]
-    pub projects: i64,
-    #[diesel(sql_type = BigInt)]
-    pub storage: i64,
+    #[diesel(embed)]
+    pub in_use: InUse,
 }
 
 impl SubscriptionRow {
@@ -51,23 +45,14 @@ impl SubscriptionRow {
 
     /// "4 team members · 2 clients · 3 projects · 12 MB of file storage"
     pub fn usage(&self) -> String {
-        Limit::ALL.map(|limit| limit.amount(self.used(limit))).join(" · ")
-    }
-
-    fn used(&self, limit: Limit) -> i64 {
-        match limit {
-            Limit::Members => self.members,
-            Limit::Clients => self.clients,
-            Limit::Projects => self.projects,
-            Limit::Storage => self.storage,
-        }
+        Limit::ALL.map(|limit| limit.amount(self.in_use.of(limit))).join(" · ")
     }
 
     /// What this organization uses beyond its plan: "12 projects (Free allows 10)".
     pub fn over(&self, plans: &[Plan]) -> Vec<String> {
         let effective = if self.status == "canceled" { "free" } else { self.plan.as_str() };
         let Some(plan) = plans.iter().find(|p| p.key == effective) else { return Vec::new() };
-        over_limits(plan, |l| self.used(l))
+        over_limits(plan, |l| self.in_use.of(l))
     }
 }
 
@@ -201,12 +186,8 @@ pub async fn update(
         )?;
         let effective =
             if form.status == "canceled" { all.iter().find(|p| p.key == "free").unwrap_or(plan) } else { plan };
-        let used = Limit::ALL.map(|limit| plans::used(conn, org_id, limit));
-        let mut counts = [0i64; 4];
-        for (count, result) in counts.iter_mut().zip(used) {
-            *count = result?;
-        }
-        let over = over_limits(effective, |limit| counts[Limit::ALL.iter().position(|l| *l == limit).unwrap_or(0)]);
+        let in_use = plans::in_use(conn, org_id)?;
+        let over = over_limits(effective, |limit| in_use.of(limit));
         Ok(if over.is_empty() {
             Flash::success(format!("{name} is now on {} ({}).", plan.name, form.status))
         } else {

@@ -56,11 +56,14 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::NotFound,
-            // The connection died under the statement (PostgreSQL restarting): the pool
-            // drops it, and the next request gets a new one.
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(info.message().to_string())
-            }
+            // The connection died under the statement, or before it (PostgreSQL
+            // restarting, the backend terminated): the pool drops it, and the next
+            // request gets a new one.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(info.message().to_string()),
             other => AppError::Internal(other.into()),
         }
     }

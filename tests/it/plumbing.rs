@@ -31,6 +31,36 @@ async fn ready_is_503_while_the_database_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_signed_in_page_is_503_while_the_database_is_away_and_comes_back_with_it() {
+    let app = TestApp::spawn().await;
+    let olivia = app.owner().await;
+    assert_eq!(olivia.get("/dashboard").await.status, 200);
+
+    app.database_away();
+    // Every connection the pool holds is gone, and no new one can be made.
+    for path in ["/dashboard", "/clients", "/dashboard"] {
+        let page = olivia.get(path).await;
+        assert_eq!(page.status, 503, "{path}");
+        assert!(page.body.contains("briefly unavailable"), "the 503 page: {}", page.body);
+    }
+    assert_eq!(app.client().get("/ready").await.status, 503);
+
+    // The same process, the same session: no restart, no second sign-in.
+    app.database_back();
+    let mut page = olivia.get("/dashboard").await;
+    for _ in 0..20 {
+        if page.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        page = olivia.get("/dashboard").await;
+    }
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Northwind Studio"));
+    assert_eq!(app.client().get("/ready").await.status, 200);
+}
+
+#[tokio::test]
 async fn pages_carry_the_security_headers() {
     let app = TestApp::empty().await;
     let page = app.client().get("/login").await;

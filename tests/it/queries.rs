@@ -92,6 +92,7 @@ async fn pages_send_the_same_few_statements_however_many_rows_they_show() {
                    OR total <> subtotal + tax_total OR amount_paid <> coalesce((SELECT sum(amount) FROM payments p
                    WHERE p.invoice_id = d.id), 0)";
     assert_eq!(app.count(inexact), 0, "the generated invoices add up");
+    assert_tallies_add_up(&app);
 
     let mut after = Vec::new();
     for path in &staff_pages {
@@ -105,4 +106,90 @@ async fn pages_send_the_same_few_statements_however_many_rows_they_show() {
         assert!(*after <= MOST_STATEMENTS_PER_PAGE, "{path} sends {after} statements");
         assert_eq!(before, after, "{path}: statements grew with the rows shown");
     }
+}
+
+/// Rows where the dashboard's tallies (kept by triggers) differ from a recount.
+const TALLY_DRIFT: [&str; 3] = [
+    "((SELECT org_id, due_date, open FROM open_task_tallies WHERE open <> 0
+       EXCEPT SELECT org_id, COALESCE(due_date, 'infinity'), count(*) FROM tasks WHERE status <> 'done' GROUP BY 1, 2)
+      UNION ALL
+      (SELECT org_id, COALESCE(due_date, 'infinity'), count(*) FROM tasks WHERE status <> 'done' GROUP BY 1, 2
+       EXCEPT SELECT org_id, due_date, open FROM open_task_tallies)) drift",
+    "((SELECT org_id, month, currency, received FROM payment_tallies
+       EXCEPT SELECT p.org_id, date_trunc('month', p.paid_on)::date, i.currency, sum(p.amount)
+              FROM payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id GROUP BY 1, 2, 3)
+      UNION ALL
+      (SELECT p.org_id, date_trunc('month', p.paid_on)::date, i.currency, sum(p.amount)
+       FROM payments p JOIN invoices i ON i.org_id = p.org_id AND i.id = p.invoice_id GROUP BY 1, 2, 3
+       EXCEPT SELECT org_id, month, currency, received FROM payment_tallies)) drift",
+    "((SELECT org_id, currency, due_date, outstanding, invoices FROM receivable_tallies
+       WHERE invoices <> 0 OR outstanding <> 0
+       EXCEPT SELECT org_id, currency, due_date, sum(total - amount_paid), count(*) FROM invoices
+              WHERE status IN ('sent', 'partially_paid') AND total > amount_paid GROUP BY 1, 2, 3)
+      UNION ALL
+      (SELECT org_id, currency, due_date, sum(total - amount_paid), count(*) FROM invoices
+       WHERE status IN ('sent', 'partially_paid') AND total > amount_paid GROUP BY 1, 2, 3
+       EXCEPT SELECT org_id, currency, due_date, outstanding, invoices FROM receivable_tallies)) drift",
+];
+
+fn assert_tallies_add_up(app: &TestApp) {
+    for drift in TALLY_DRIFT {
+        assert_eq!(app.count(drift), 0, "a tally differs from its recount: {drift}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboards_tallies_follow_every_change_to_tasks_invoices_and_payments() {
+    let app = TestApp::spawn().await;
+    clienthub::demo::seed_documents(&mut app.conn()).unwrap();
+    let northwind = "(SELECT id FROM organizations WHERE name = 'Northwind Studio')";
+    let project = first_id(&app, &format!("SELECT project_id FROM tasks WHERE org_id = {northwind} LIMIT 1"));
+    // Every kind of change, one row and many at a time: tasks done, reopened, their due
+    // dates moved, set and cleared, a project deleted with its tasks, payments recorded,
+    // invoices part-paid, paid and voided, another organization deleted with everything.
+    let changes = [
+        format!(
+            "UPDATE tasks SET status = 'done' WHERE id IN (SELECT id FROM tasks WHERE org_id = {northwind} LIMIT 3)"
+        ),
+        "UPDATE tasks SET due_date = COALESCE(due_date, current_date) - 40 WHERE status <> 'done'".into(),
+        "UPDATE tasks SET due_date = NULL WHERE id IN (SELECT id FROM tasks WHERE status <> 'done' LIMIT 2)".into(),
+        "UPDATE tasks SET title = title || ' (checked)'".into(),
+        format!(
+            "UPDATE tasks SET status = 'todo' WHERE id IN (SELECT id FROM tasks WHERE org_id = {northwind} AND status = 'done' LIMIT 1)"
+        ),
+        format!("DELETE FROM projects WHERE id = '{project}'"),
+        format!(
+            "INSERT INTO payments (id, org_id, invoice_id, paid_on, amount, method)
+             SELECT gen_random_uuid(), org_id, id, issue_date + 3, 0.01, 'card' FROM invoices
+             WHERE org_id = {northwind} AND status IN ('sent', 'partially_paid') AND total - amount_paid >= 0.01"
+        ),
+        format!(
+            "UPDATE invoices SET amount_paid = amount_paid + 0.01,
+                    status = CASE WHEN total - amount_paid = 0.01 THEN 'paid' ELSE 'partially_paid' END
+             WHERE org_id = {northwind} AND status IN ('sent', 'partially_paid') AND total - amount_paid >= 0.01"
+        ),
+        format!(
+            "UPDATE invoices SET status = 'void', voided_at = now(), void_reason = 'Sent twice'
+             WHERE id IN (SELECT id FROM invoices WHERE org_id = {northwind} AND status = 'partially_paid' LIMIT 1)"
+        ),
+        "DELETE FROM organizations WHERE name = 'Other Corp'".into(),
+    ];
+    for change in &changes {
+        diesel::sql_query(change.as_str()).execute(&mut app.conn()).unwrap_or_else(|e| panic!("{change}: {e}"));
+    }
+    assert_tallies_add_up(&app);
+    assert_eq!(app.count("open_task_tallies WHERE org_id NOT IN (SELECT id FROM organizations)"), 0);
+
+    let open = app.count(&format!("tasks WHERE org_id = {northwind} AND status <> 'done'"));
+    let overdue =
+        app.count(&format!("tasks WHERE org_id = {northwind} AND status <> 'done' AND due_date < current_date"));
+    assert!(overdue > 0 && open > overdue, "{open} open, {overdue} overdue");
+    let page = app.owner().await.get("/dashboard").await;
+    let figure = |label: &str| {
+        let after = &page.body[page.body.find(label).unwrap_or_else(|| panic!("no {label}"))..];
+        let value = &after[after.find("<div class=\"value\">").unwrap() + 19..];
+        value[..value.find('<').unwrap()].to_string()
+    };
+    assert_eq!(figure("Open tasks"), open.to_string());
+    assert_eq!(figure("Overdue tasks"), overdue.to_string());
 }

@@ -258,6 +258,22 @@ impl TestApp {
         id.to_string()
     }
 
+    /// PostgreSQL gone, as the app sees it: its database refuses new connections and
+    /// those open are closed, until [`TestApp::database_back`].
+    pub fn database_away(&self) {
+        admin_conn()
+            .batch_execute(&format!(
+                "ALTER DATABASE {0} ALLOW_CONNECTIONS false;
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{0}'",
+                self._db.name
+            ))
+            .unwrap();
+    }
+
+    pub fn database_back(&self) {
+        admin_conn().batch_execute(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self._db.name)).unwrap();
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         let mut conn = self.conn();
         diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("SELECT count(*) FROM {table}"))

@@ -1,0 +1,13 @@
+DROP TRIGGER payments_tally ON payments;
+DROP TRIGGER invoices_tally_insert ON invoices;
+DROP TRIGGER invoices_tally_update ON invoices;
+DROP TRIGGER invoices_tally_delete ON invoices;
+DROP TRIGGER tasks_tally_insert ON tasks;
+DROP TRIGGER tasks_tally_update ON tasks;
+DROP TRIGGER tasks_tally_delete ON tasks;
+DROP FUNCTION payments_tally();
+DROP FUNCTION open_tasks_tally();
+DROP FUNCTION receivables_tally();
+DROP TABLE payment_tallies;
+DROP TABLE receivable_tallies;
+DROP TABLE open_task_tallies;
