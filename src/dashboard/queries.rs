@@ -1,6 +1,7 @@
-//! Dashboard figures. Tenant-scoped ones run in the tenant transaction. Open tasks,
-//! what clients owe and payments per month come from tallies the database keeps up to
-//! date with every change (migration 11), not from counting on every view.
+//! Dashboard figures. Tenant-scoped ones run in the tenant transaction. Clients,
+//! projects per status, open tasks, what clients owe and payments per month come from
+//! tallies the database keeps up to date with every change (migrations 11 and 12), not
+//! from counting on every view.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::pg::PgConnection;
@@ -85,8 +86,8 @@ pub struct Totals {
 
 pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> {
     diesel::sql_query(
-        "SELECT (SELECT count(*) FROM clients) AS clients,
-                (SELECT count(*) FROM projects WHERE status = 'active') AS active_projects,
+        "SELECT COALESCE((SELECT clients FROM client_tallies), 0) AS clients,
+                COALESCE((SELECT projects FROM project_tallies WHERE status = 'active'), 0) AS active_projects,
                 (SELECT COALESCE(sum(open), 0)::bigint FROM open_task_tallies) AS open_tasks,
                 (SELECT COALESCE(sum(open) FILTER (WHERE due_date < $1), 0)::bigint FROM open_task_tallies)
                   AS overdue_tasks,
@@ -154,10 +155,10 @@ impl StatusCount {
 /// Projects per status, every status listed, in the board's order.
 pub fn projects_by_status(conn: &mut PgConnection) -> QueryResult<Vec<StatusCount>> {
     diesel::sql_query(
-        "SELECT s.status, count(p.id) AS projects, sum(count(p.id)) OVER ()::bigint AS total
+        "SELECT s.status, COALESCE(t.projects, 0) AS projects, COALESCE(sum(t.projects) OVER (), 0)::bigint AS total
          FROM unnest(ARRAY['planned', 'active', 'on_hold', 'completed', 'cancelled']) WITH ORDINALITY AS s(status, n)
-         LEFT JOIN projects p ON p.status = s.status
-         GROUP BY s.status, s.n ORDER BY s.n",
+         LEFT JOIN project_tallies t ON t.status = s.status
+         ORDER BY s.n",
     )
     .load(conn)
 }

@@ -469,7 +469,22 @@ diesel::table! {
     }
 }
 
-// Kept by triggers (migration 11): the dashboard's figures without counting.
+// Kept by triggers (migrations 11 and 12): the dashboard's figures without counting.
+diesel::table! {
+    client_tallies (org_id) {
+        org_id -> Uuid,
+        clients -> Int8,
+    }
+}
+
+diesel::table! {
+    project_tallies (org_id, status) {
+        org_id -> Uuid,
+        status -> Text,
+        projects -> Int8,
+    }
+}
+
 diesel::table! {
     open_task_tallies (org_id, due_date) {
         org_id -> Uuid,
