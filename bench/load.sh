@@ -90,14 +90,38 @@ server_p50() {
   done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# wrk's figures in milliseconds: req/s, p50, p99.
+# CPU time (ms) used so far by a process and the children it has reaped: for the
+# cluster's postmaster that includes its backends, live ones added.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+  local ticks=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    # Fields after the command name: utime, stime, cutime, cstime are 14-17.
+    ticks=$((ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 + $14 + $15 }')))
+  done
+  echo $((ticks * 1000 / CLK_TCK))
+}
+pg_cpu_ms() {
+  local postmaster
+  postmaster=$(head -1 "$BENCH_DIR/pg/postmaster.pid")
+  cpu_ms "$postmaster" $(pgrep -P "$postmaster")
+}
+
+# wrk's figures in milliseconds: req/s, p50, p99; then the CPU milliseconds the app and
+# PostgreSQL spent per request meanwhile.
 to_ms() { awk '{ v = $1; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; printf "%.1f", v }'; }
 load() {
-  local out
+  local out app0 pg0 app1 pg1 requests
+  app0=$(cpu_ms "$APP_PID") pg0=$(pg_cpu_ms)
   out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$BASE$1")
+  app1=$(cpu_ms "$APP_PID") pg1=$(pg_cpu_ms)
   if grep -q "Non-2xx" <<<"$out"; then echo "$1: $(grep Non-2xx <<<"$out")" >&2; fi
-  printf '%s %s %s\n' "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")" \
-    "$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)" "$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)"
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  printf '%s %s %s %s %s\n' "$(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)" "$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)" \
+    "$(awk -v t=$((app1 - app0)) -v n="$requests" 'BEGIN { printf "%.2f", t / n }')" \
+    "$(awk -v t=$((pg1 - pg0)) -v n="$requests" 'BEGIN { printf "%.2f", t / n }')"
 }
 floor() {
   # The session settings the app's pool sets on each connection (db::SessionDefaults).
@@ -105,20 +129,20 @@ floor() {
     awk '/^tps/ { printf "%.0f", $3 }'
 }
 
-read -r health_rps health_p50 health_p99 < <(load /health)
+read -r health_rps health_p50 health_p99 _ _ < <(load /health)
 echo
 echo "$(nproc) cores, $CONNS connections, ${DURATION} s per run; /health: $health_rps req/s, p50 $health_p50 ms, p99 $health_p99 ms"
 echo
-echo "| page | req/s | p50 ms | p99 ms | DB floor (pgbench tps) | of the floor | statements | server time p50 ms (one at a time) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| page | req/s | p50 ms | p99 ms | DB floor (pgbench tps) | of the floor | statements | server time p50 ms (one at a time) | CPU ms per request: app | PostgreSQL |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for i in "${!pages[@]}"; do
   name=${pages[$i]%%|*}
   path=${pages[$i]#*|}
   seq_p50=$(server_p50 "$path")
-  read -r rps p50 p99 < <(load "$path")
+  read -r rps p50 p99 app_cpu pg_cpu < <(load "$path")
   tps=$(floor "$work/page-$i.sql")
   share=$(awk -v a="$rps" -v b="$tps" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "–" }')
-  echo "| $name | $rps | $p50 | $p99 | $tps | $share | ${statements[$i]} | $seq_p50 |"
+  echo "| $name | $rps | $p50 | $p99 | $tps | $share | ${statements[$i]} | $seq_p50 | $app_cpu | $pg_cpu |"
 done
 echo
 echo "Server peak RSS: $(peak_rss_mib "$APP_PID") MiB"

@@ -160,7 +160,7 @@ impl Entry {
 /// Entries matching the filter, newest first (RLS keeps them to the tenant).
 fn search(conn: &mut PgConnection, f: &Parsed, limit: i64) -> QueryResult<Vec<Entry>> {
     let (before_ts, before_id) = f.before.map(|(t, i)| (Some(t), Some(i))).unwrap_or((None, None));
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT a.id, a.created_at, a.action, u.name AS actor, u.email AS actor_email, a.entity_type, a.entity_id,
                 a.ip, a.user_agent, a.metadata
          FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id
@@ -223,8 +223,8 @@ pub async fn index(
     let (mut entries, actions, actors) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let entries = if parsed.problems.is_empty() { search(conn, &parsed, PAGE_SIZE + 1)? } else { Vec::new() };
         let actions: Vec<ActionName> =
-            diesel::sql_query("SELECT DISTINCT action FROM audit_logs WHERE org_id = app_org_id() ORDER BY action").load(conn)?;
-        let actors: Vec<ActorChoice> = diesel::sql_query(
+            crate::db::sql_query("SELECT DISTINCT action FROM audit_logs WHERE org_id = app_org_id() ORDER BY action").load(conn)?;
+        let actors: Vec<ActorChoice> = crate::db::sql_query(
             "SELECT u.id, u.name FROM users u JOIN memberships m ON m.user_id = u.id AND m.org_id = app_org_id() ORDER BY lower(u.name)",
         )
         .load(conn)?;

@@ -46,12 +46,12 @@ struct Recent {
 pub fn begin(conn: &mut PgConnection, email: &str, ip: Option<&str>) -> QueryResult<Attempt> {
     let email: String = email.chars().take(254).collect();
     conn.transaction(|conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('login:' || $1))")
+        crate::db::sql_query("SELECT pg_advisory_xact_lock(hashtext('login:' || $1))")
             .bind::<Text, _>(&email)
             .execute(conn)?;
         // For each limit that is reached: when its oldest failure in the window ages
         // out of it. The longest of those is the wait.
-        let recent: Recent = diesel::sql_query(
+        let recent: Recent = crate::db::sql_query(
             "WITH recent AS (
                SELECT email, ip, at FROM login_failures
                WHERE at > now() - make_interval(mins => $3::int) AND (email = $1 OR ip = $2)),

@@ -48,12 +48,12 @@ const CHANNEL_SELECT: &str = "SELECT c.id, c.name, c.client_id, cl.name AS clien
 
 /// The channels the caller sees (a client user: those shared with their client).
 pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
-    diesel::sql_query(format!("{CHANNEL_SELECT} ORDER BY lower(c.name) LIMIT 500")).load(conn)
+    crate::db::sql_query(format!("{CHANNEL_SELECT} ORDER BY lower(c.name) LIMIT 500")).load(conn)
 }
 
 /// A channel the caller sees, or 404.
 pub fn find(conn: &mut PgConnection, id: ChatChannelId) -> Result<Channel, AppError> {
-    diesel::sql_query(format!("{CHANNEL_SELECT} AND c.id = $1"))
+    crate::db::sql_query(format!("{CHANNEL_SELECT} AND c.id = $1"))
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()?
@@ -214,7 +214,7 @@ pub async fn create(
         {
             errors.add("client_id", "Choose one of your clients.");
         }
-        let taken: i64 = diesel::sql_query("SELECT count(*) AS n FROM chat_channels WHERE lower(name) = lower($1)")
+        let taken: i64 = crate::db::sql_query("SELECT count(*) AS n FROM chat_channels WHERE lower(name) = lower($1)")
             .bind::<Text, _>(&name)
             .get_result::<db::Count>(conn)?
             .n;
@@ -225,7 +225,7 @@ pub async fn create(
             return Ok(Err(errors));
         }
         let id = ChatChannelId::new();
-        diesel::sql_query(
+        crate::db::sql_query(
             "INSERT INTO chat_channels (id, org_id, name, client_id, created_by) VALUES ($1, app_org_id(), $2, $3, app_user_id())",
         )
         .bind::<SqlUuid, _>(id)
@@ -265,7 +265,7 @@ pub async fn delete(
     let tenant = ctx.tenant();
     let name = db::tenant_tx(&state.pool, tenant, move |conn| {
         let channel = find(conn, id)?;
-        diesel::sql_query("DELETE FROM chat_channels WHERE org_id = app_org_id() AND id = $1")
+        crate::db::sql_query("DELETE FROM chat_channels WHERE org_id = app_org_id() AND id = $1")
             .bind::<SqlUuid, _>(id)
             .execute(conn)?;
         crate::live::chat_channel_deleted(conn, id)?;

@@ -94,7 +94,7 @@ pub fn load(conn: &mut PgConnection, channel_id: ChatChannelId, range: Range, li
         Range::Latest => 0,
         Range::Before(seq) | Range::After(seq) => seq,
     };
-    let mut rows: Vec<Message> = diesel::sql_query(format!(
+    let mut rows: Vec<Message> = crate::db::sql_query(format!(
         "SELECT m.seq, u.name AS author, (mm.client_id IS NOT NULL) AS from_client, m.body, m.created_at,
                 to_char(m.created_at AT TIME ZONE o.timezone, 'DD Mon HH24:MI') AS local_time
          FROM chat_messages m
@@ -234,9 +234,9 @@ pub async fn post(
             Err(message) => return Ok(Outcome::Refused(channel, message, StatusCode::BAD_REQUEST)),
         };
         // One post at a time per person (whatever the channel), so the count holds.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('chat-post:' || app_user_id()::text))")
+        crate::db::sql_query("SELECT pg_advisory_xact_lock(hashtext('chat-post:' || app_user_id()::text))")
             .execute(conn)?;
-        let recent: i64 = diesel::sql_query(
+        let recent: i64 = crate::db::sql_query(
             "SELECT count(*) AS n FROM chat_messages
              WHERE author_id = app_user_id() AND created_at > now() - make_interval(secs => $1)",
         )
@@ -248,14 +248,14 @@ pub async fn post(
             return Ok(Outcome::Refused(channel, message, StatusCode::TOO_MANY_REQUESTS));
         }
         // The channel row stays locked until commit: numbers follow commit order.
-        let seq: i64 = diesel::sql_query(
+        let seq: i64 = crate::db::sql_query(
             "UPDATE chat_channels SET last_seq = last_seq + 1 WHERE org_id = app_org_id() AND id = $1
              RETURNING last_seq AS n",
         )
         .bind::<SqlUuid, _>(id)
         .get_result::<db::Count>(conn)?
         .n;
-        diesel::sql_query(
+        crate::db::sql_query(
             "INSERT INTO chat_messages (id, org_id, channel_id, seq, author_id, body)
              VALUES ($1, app_org_id(), $2, $3, app_user_id(), $4)",
         )

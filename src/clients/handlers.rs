@@ -230,7 +230,7 @@ pub async fn show(
     let (see_invoices, see_quotations) = (ctx.can(Permission::ViewInvoices), ctx.can(Permission::ViewQuotations));
     let (client, projects, (portal_users, portal_links), files, documents, unbilled_minutes) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let client = find(conn, id)?;
-        let projects = diesel::sql_query(
+        let projects = crate::db::sql_query(
             "SELECT p.id, p.title, p.status,
                     (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id) AS tasks,
                     (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.status = 'done') AS done
@@ -245,7 +245,7 @@ pub async fn show(
             .load(conn)?;
         let portal_links = crate::portal::links::latest_for_client(conn, id)?;
         let files = if can_see_files { crate::files::list_for_client(conn, id)? } else { Vec::new() };
-        let documents = diesel::sql_query(
+        let documents = crate::db::sql_query(
             "SELECT * FROM (
                SELECT 'invoice' AS kind, id, number, status, issue_date, due_date AS end_date, currency, total,
                       total - amount_paid AS balance

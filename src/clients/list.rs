@@ -127,7 +127,7 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery) -> QueryResult<Listing> 
     }
     sql.push_str(&format!(" ORDER BY {expr} {order}, c.id {order} LIMIT {}", PAGE_SIZE + 1));
     let (after_id, after_key) = after.unwrap_or((ClientId(uuid::Uuid::nil()), String::new()));
-    let mut rows: Vec<ClientRow> = diesel::sql_query(sql)
+    let mut rows: Vec<ClientRow> = crate::db::sql_query(sql)
         .bind::<Text, _>(search.unwrap_or_default())
         .bind::<Text, _>(after_key)
         .bind::<SqlUuid, _>(after_id)

@@ -55,7 +55,7 @@ impl ActivityRow {
 
 /// The latest changes to the organization's work (sign-ins stay in the audit log).
 pub fn recent_activity(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<ActivityRow>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT a.action, u.name AS actor, a.created_at
          FROM audit_logs a LEFT JOIN users u ON u.id = a.actor_id
          WHERE a.action NOT LIKE 'auth.%'
@@ -85,7 +85,7 @@ pub struct Totals {
 }
 
 pub fn totals(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Totals> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT COALESCE((SELECT clients FROM client_tallies), 0) AS clients,
                 COALESCE((SELECT projects FROM project_tallies WHERE status = 'active'), 0) AS active_projects,
                 (SELECT COALESCE(sum(open), 0)::bigint FROM open_task_tallies) AS open_tasks,
@@ -125,7 +125,7 @@ impl Receivable {
 }
 
 pub fn receivables(conn: &mut PgConnection, today: NaiveDate) -> QueryResult<Vec<Receivable>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT currency, sum(outstanding) AS outstanding,
                 COALESCE(sum(outstanding) FILTER (WHERE due_date < $1), 0) AS overdue,
                 COALESCE(sum(invoices) FILTER (WHERE due_date < $1), 0)::bigint AS overdue_count
@@ -154,7 +154,7 @@ impl StatusCount {
 
 /// Projects per status, every status listed, in the board's order.
 pub fn projects_by_status(conn: &mut PgConnection) -> QueryResult<Vec<StatusCount>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT s.status, COALESCE(t.projects, 0) AS projects, COALESCE(sum(t.projects) OVER (), 0)::bigint AS total
          FROM unnest(ARRAY['planned', 'active', 'on_hold', 'completed', 'cancelled']) WITH ORDINALITY AS s(status, n)
          LEFT JOIN project_tallies t ON t.status = s.status
@@ -179,7 +179,7 @@ pub fn revenue_currency(conn: &mut PgConnection, default: &str, today: NaiveDate
         #[diesel(sql_type = Text)]
         currency: String,
     }
-    let top: Option<Currency> = diesel::sql_query(
+    let top: Option<Currency> = crate::db::sql_query(
         "SELECT currency FROM payment_tallies WHERE month >= $2
          GROUP BY currency ORDER BY currency = $1 DESC, sum(received) DESC LIMIT 1",
     )
@@ -193,7 +193,7 @@ pub fn revenue_currency(conn: &mut PgConnection, default: &str, today: NaiveDate
 /// Payments received per month in `currency`, for the 12 months up to `today`, from the
 /// monthly sums the database keeps as payments are recorded.
 pub fn monthly_revenue(conn: &mut PgConnection, currency: &str, today: NaiveDate) -> QueryResult<Vec<MonthRevenue>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT m::date AS month, COALESCE(t.received, 0) AS received
          FROM generate_series($2::date, $2::date + interval '11 months', interval '1 month') AS m
          LEFT JOIN payment_tallies t ON t.month = m::date AND t.currency = $1

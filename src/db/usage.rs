@@ -1,6 +1,7 @@
 //! What a request asked of the database: how many statements it sent and how long it
-//! waited for them. Reported in `Server-Timing` (`db;dur=…;desc="N statements"`), read
-//! by the benchmarks and by the tests that keep every page free of N+1 queries.
+//! waited for them. Reported to the signed in in `Server-Timing`
+//! (`db;dur=…;desc="N statements"`), read by the benchmarks and by the tests that keep
+//! every page free of N+1 queries.
 //!
 //! Each pooled connection carries a [`Meter`] that adds to its thread's tally; `db::run`
 //! takes the difference around the closure (on the blocking thread) and adds it to the
@@ -48,17 +49,35 @@ tokio::task_local! {
     static REQUEST: Cell<Usage>;
 }
 
-/// Installed on every pooled connection: counts each statement sent and the time to its answer.
+/// Installed on every pooled connection: counts each statement sent and the time to its
+/// answer, and notes when the connection itself was lost under one.
 #[derive(Default)]
 pub struct Meter {
     started: Option<Instant>,
+    lost: bool,
+}
+
+impl Meter {
+    /// The server closed the connection, or it could not be reached: the pool must
+    /// drop it (Diesel notices only a broken transaction).
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
 }
 
 impl Instrumentation for Meter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartQuery { .. } => self.started = Some(Instant::now()),
-            InstrumentationEvent::FinishQuery { .. } => {
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                use diesel::result::{DatabaseErrorKind, Error};
+                self.lost |= matches!(
+                    error,
+                    Some(Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                        _
+                    ))
+                );
                 let waited = self.started.take().map(|at| at.elapsed()).unwrap_or_default();
                 THREAD.with(|tally| {
                     let mut usage = tally.get();

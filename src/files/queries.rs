@@ -92,7 +92,7 @@ pub struct ListFilter {
 }
 
 pub fn list(conn: &mut PgConnection, org: OrgId, filter: ListFilter, limit: i64) -> QueryResult<Vec<FileRow>> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "{SELECT_ROWS}
          WHERE f.org_id = $1 AND ($2::uuid IS NULL OR f.project_id = $2) AND ($3::uuid IS NULL OR f.id < $3)
          ORDER BY f.id DESC LIMIT $4"
@@ -107,14 +107,14 @@ pub fn list(conn: &mut PgConnection, org: OrgId, filter: ListFilter, limit: i64)
 /// The files of one project, newest first, for the project page. Call it inside the
 /// tenant transaction (`db::tenant_tx`): row-level security keeps it to the organization.
 pub fn list_for_project(conn: &mut PgConnection, project: ProjectId) -> QueryResult<Vec<FileRow>> {
-    diesel::sql_query(format!("{SELECT_ROWS} WHERE f.project_id = $1 ORDER BY f.id DESC LIMIT 500"))
+    crate::db::sql_query(format!("{SELECT_ROWS} WHERE f.project_id = $1 ORDER BY f.id DESC LIMIT 500"))
         .bind::<SqlUuid, _>(project)
         .load(conn)
 }
 
 /// The files on a client's projects, newest first, for the client's page.
 pub fn list_for_client(conn: &mut PgConnection, client: ClientId) -> QueryResult<Vec<FileRow>> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "{SELECT_ROWS} WHERE f.project_id IN (SELECT id FROM projects WHERE client_id = $1) ORDER BY f.id DESC LIMIT 200"
     ))
     .bind::<SqlUuid, _>(client)

@@ -63,7 +63,7 @@ pub struct Job {
 
 /// Claims the next due job for `worker`, or a job abandoned by a dead worker.
 pub fn claim(conn: &mut PgConnection, worker: &str) -> QueryResult<Option<Job>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "UPDATE jobs SET status = 'running', locked_by = $1, locked_at = now(), attempts = attempts + 1
          WHERE id = (
            SELECT id FROM jobs
@@ -98,7 +98,7 @@ pub fn fail(conn: &mut PgConnection, job: &Job, error: &str) -> QueryResult<()> 
     let error: String = error.chars().take(2000).collect();
     if job.attempts >= job.max_attempts {
         // A dead job keeps what identifies it (kind, recipient, subject), not bodies with links.
-        diesel::sql_query(
+        crate::db::sql_query(
             "UPDATE jobs SET status = 'dead', last_error = $2, finished_at = now(), payload = payload - 'text' - 'html' - 'attachments'
              WHERE id = $1",
         )
@@ -137,7 +137,7 @@ pub struct JobSummary {
 
 /// Jobs that are failing or dead, newest first: what an operator needs to look at.
 pub fn troubled(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<JobSummary>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT id, kind, status, attempts, run_at, last_error FROM jobs
          WHERE status = 'dead' OR (status = 'pending' AND last_error IS NOT NULL)
          ORDER BY created_at DESC LIMIT $1",

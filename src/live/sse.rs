@@ -43,7 +43,7 @@ impl Grant {
         let Some(session_id) = session_id else { return false };
         db::run(&self.pool, move |conn| {
             use diesel::RunQueryDsl;
-            Ok(diesel::sql_query(
+            Ok(crate::db::sql_query(
                 "SELECT EXISTS (
                    SELECT 1 FROM sessions s
                    JOIN users u ON u.id = s.user_id AND u.status = 'active'

@@ -252,7 +252,11 @@ fn document_sql(kind: DocKind) -> &'static str {
 
 /// The document, or 404 (also for another organization's: row-level security hides it).
 pub fn find(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> Result<Document, AppError> {
-    diesel::sql_query(document_sql(kind)).bind::<SqlUuid, _>(id).get_result(conn).optional()?.ok_or(AppError::NotFound)
+    crate::db::sql_query(document_sql(kind))
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
 }
 
 /// Locks the document's row for a change of state and returns its status, or 404.
@@ -262,7 +266,7 @@ pub fn lock_status(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> Re
         #[diesel(sql_type = Text)]
         status: String,
     }
-    let row: Option<Row> = diesel::sql_query(format!(
+    let row: Option<Row> = crate::db::sql_query(format!(
         "SELECT status FROM {} WHERE id = $1 AND org_id = app_org_id() FOR UPDATE",
         kind.table()
     ))
@@ -307,7 +311,7 @@ impl Item {
 }
 
 pub fn items(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid) -> QueryResult<Vec<Item>> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "SELECT position, description, quantity, unit_price, amount, tax_id, tax_name, tax_rate
          FROM {} WHERE {} = $1 AND org_id = app_org_id() ORDER BY position",
         kind.items_table(),
@@ -327,7 +331,7 @@ pub fn totals_of(items: &[Item]) -> Totals {
 /// round trip). The caller has checked that the document is a draft; a trigger refuses
 /// anything else.
 pub fn replace_items(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, items: &[Item]) -> QueryResult<()> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "DELETE FROM {} WHERE {} = $1 AND org_id = app_org_id()",
         kind.items_table(),
         kind.parent_column()
@@ -338,7 +342,7 @@ pub fn replace_items(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, ite
         return Ok(());
     }
     let ids: Vec<uuid::Uuid> = items.iter().map(|_| uuid::Uuid::now_v7()).collect();
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "INSERT INTO {} (id, org_id, {}, position, description, quantity, unit_price, amount, tax_id, tax_name, tax_rate)
          SELECT u.id, app_org_id(), $2, u.position, u.description, u.quantity, u.unit_price, u.amount,
                 u.tax_id, u.tax_name, u.tax_rate
@@ -377,7 +381,7 @@ pub fn next_number(conn: &mut PgConnection, kind: DocKind, year: i32) -> QueryRe
         DocKind::Invoice => "invoice_prefix",
         DocKind::Quotation => "quotation_prefix",
     };
-    let row: Row = diesel::sql_query(format!(
+    let row: Row = crate::db::sql_query(format!(
         "WITH n AS (
            INSERT INTO document_counters (org_id, kind, year, last_number) VALUES (app_org_id(), $1, $2, 1)
            ON CONFLICT (org_id, kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
@@ -397,7 +401,7 @@ pub fn next_number(conn: &mut PgConnection, kind: DocKind, year: i32) -> QueryRe
 pub fn issue(conn: &mut PgConnection, kind: DocKind, id: uuid::Uuid, day: NaiveDate) -> QueryResult<String> {
     let number = next_number(conn, kind, chrono::Datelike::year(&day))?;
     let end = kind.end_date_column();
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "UPDATE {table} d SET
            status = CASE WHEN $3 AND d.total = 0 THEN 'paid' ELSE 'sent' END,
            number = $2, issued_at = now(), updated_at = now(),
@@ -441,7 +445,7 @@ pub fn insert_draft(
     items: &[Item],
 ) -> QueryResult<()> {
     let t = totals_of(items);
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "INSERT INTO {} (id, org_id, client_id, project_id, issue_date, {}, currency, notes, terms,
                          subtotal, tax_total, total, created_by)
          VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -473,7 +477,7 @@ pub fn update_draft(
     items: &[Item],
 ) -> QueryResult<bool> {
     let t = totals_of(items);
-    let updated = diesel::sql_query(format!(
+    let updated = crate::db::sql_query(format!(
         "UPDATE {} SET client_id = $2, project_id = $3, issue_date = $4, {} = $5, currency = $6, notes = $7,
                 terms = $8, subtotal = $9, tax_total = $10, total = $11, updated_at = now()
          WHERE id = $1 AND org_id = app_org_id() AND status = 'draft'",

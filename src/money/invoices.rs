@@ -84,7 +84,7 @@ pub fn unbilled(conn: &mut PgConnection, source: Source) -> QueryResult<Vec<Unbi
         Source::Project(p) => ("p.id = $1", p.0),
         Source::Client(c) => ("p.client_id = $1", c.0),
     };
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "SELECT e.id, t.id AS task_id, t.title AS task_title, p.title AS project_title, p.client_id,
                 coalesce(u.name, 'Former member') AS person, e.entry_date, e.minutes, coalesce(e.hourly_rate, 0) AS rate, e.note
          FROM time_entries e
@@ -251,7 +251,7 @@ pub async fn from_time(
             return Ok(Err("Choose at least one time entry.".to_string()));
         }
         // Locked, so two drafts cannot take the same time.
-        diesel::sql_query("SELECT id FROM time_entries WHERE org_id = app_org_id() AND id = ANY($1) FOR UPDATE")
+        crate::db::sql_query("SELECT id FROM time_entries WHERE org_id = app_org_id() AND id = ANY($1) FOR UPDATE")
             .bind::<Array<SqlUuid>, _>(&chosen)
             .execute(conn)?;
         let entries: Vec<UnbilledEntry> =
@@ -286,7 +286,7 @@ pub async fn from_time(
         };
         let id = uuid::Uuid::now_v7();
         document::insert_draft(conn, KIND, id, tenant.user_id, &header, &items)?;
-        diesel::sql_query(
+        crate::db::sql_query(
             "UPDATE time_entries SET invoice_id = $2, updated_at = now() WHERE org_id = app_org_id() AND id = ANY($1)",
         )
         .bind::<Array<SqlUuid>, _>(&chosen)
@@ -328,7 +328,7 @@ pub fn unbilled_minutes(conn: &mut PgConnection, source: Source) -> QueryResult<
         Source::Project(p) => ("p.id = $1", p.0),
         Source::Client(c) => ("p.client_id = $1", c.0),
     };
-    let sum: Sum = diesel::sql_query(format!(
+    let sum: Sum = crate::db::sql_query(format!(
         "SELECT coalesce(sum(e.minutes), 0)::bigint AS n FROM time_entries e
          JOIN tasks t ON t.org_id = e.org_id AND t.id = e.task_id
          JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id

@@ -6,9 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Date, Nullable, Numeric, Text, Uuid as SqlUuid};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -120,10 +119,7 @@ fn conditions(kind: DocKind, f: &Filter, today: NaiveDate) -> (String, Vec<Value
     (numbered, values)
 }
 
-fn bind_all<'a>(
-    mut q: BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery>,
-    values: Vec<Value>,
-) -> BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery> {
+fn bind_all<'a>(mut q: crate::db::prepared::Sql<'a>, values: Vec<Value>) -> crate::db::prepared::Sql<'a> {
     for v in values {
         q = match v {
             Value::Text(s) => q.bind::<Text, _>(s),
@@ -185,7 +181,7 @@ fn rows(conn: &mut PgConnection, kind: DocKind, f: &Filter, today: NaiveDate, li
         kind.end_date_column(),
         kind.table()
     );
-    bind_all(diesel::sql_query(sql).into_boxed(), values).load(conn)
+    bind_all(crate::db::sql_query(sql), values).load(conn)
 }
 
 #[derive(QueryableByName, Debug, Clone)]
@@ -216,7 +212,7 @@ fn totals(conn: &mut PgConnection, kind: DocKind, f: &Filter, today: NaiveDate) 
          FROM {} d WHERE {condition} GROUP BY d.currency ORDER BY d.currency",
         kind.table()
     );
-    bind_all(diesel::sql_query(sql).into_boxed(), values).load(conn)
+    bind_all(crate::db::sql_query(sql), values).load(conn)
 }
 
 #[derive(Template)]

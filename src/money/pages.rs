@@ -380,7 +380,7 @@ pub async fn show(
         let items = document::items(conn, kind, id)?;
         let payments = if kind == DocKind::Invoice { super::payments::list(conn, id)? } else { Vec::new() };
         let billed: i64 = if kind == DocKind::Invoice {
-            diesel::sql_query(
+            crate::db::sql_query(
                 "SELECT coalesce(sum(minutes), 0)::bigint AS n FROM time_entries WHERE org_id = app_org_id() AND invoice_id = $1",
             )
             .bind::<SqlUuid, _>(id)
@@ -509,7 +509,7 @@ pub async fn delete(
                 if kind == DocKind::Invoice { ". Void it instead" } else { "" }
             )));
         }
-        diesel::sql_query(format!("DELETE FROM {} WHERE id = $1 AND org_id = app_org_id()", kind.table()))
+        crate::db::sql_query(format!("DELETE FROM {} WHERE id = $1 AND org_id = app_org_id()", kind.table()))
             .bind::<SqlUuid, _>(id)
             .execute(conn)?;
         audit_document(

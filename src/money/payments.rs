@@ -47,7 +47,7 @@ pub struct Payment {
 }
 
 pub fn list(conn: &mut PgConnection, invoice: uuid::Uuid) -> QueryResult<Vec<Payment>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT p.paid_on, p.amount, p.method, p.note, u.name AS recorded_by, p.created_at
          FROM payments p LEFT JOIN users u ON u.id = p.recorded_by
          WHERE p.org_id = app_org_id() AND p.invoice_id = $1 ORDER BY p.paid_on, p.created_at",
@@ -138,7 +138,7 @@ pub async fn record(
                 amounts::with_currency(balance, &doc.currency)
             )));
         }
-        diesel::sql_query(
+        crate::db::sql_query(
             "INSERT INTO payments (id, org_id, invoice_id, paid_on, amount, method, note, recorded_by)
              VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7)",
         )
@@ -174,7 +174,7 @@ pub async fn record(
                 )?;
             }
         }
-        diesel::sql_query("UPDATE invoices SET amount_paid = $2, status = $3, updated_at = now() WHERE id = $1")
+        crate::db::sql_query("UPDATE invoices SET amount_paid = $2, status = $3, updated_at = now() WHERE id = $1")
             .bind::<SqlUuid, _>(id)
             .bind::<Numeric, _>(paid)
             .bind::<Text, _>(new_status)
@@ -237,13 +237,13 @@ pub async fn void(
             "void" => return Ok(Err("This invoice is void already.".into())),
             _ => {}
         }
-        diesel::sql_query(
+        crate::db::sql_query(
             "UPDATE invoices SET status = 'void', voided_at = now(), void_reason = $2, updated_at = now() WHERE id = $1",
         )
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(&reason)
         .execute(conn)?;
-        let released = diesel::sql_query(
+        let released = crate::db::sql_query(
             "UPDATE time_entries SET invoice_id = NULL, updated_at = now() WHERE org_id = app_org_id() AND invoice_id = $1",
         )
         .bind::<SqlUuid, _>(id)

@@ -68,7 +68,7 @@ pub fn answer(
         Answer::Accept => ("accepted", None),
         Answer::Decline { reason } => ("declined", Some(reason.as_str()).filter(|r| !r.is_empty())),
     };
-    diesel::sql_query(
+    crate::db::sql_query(
         "UPDATE quotations SET status = $2, decline_reason = $3, responded_at = now(), updated_at = now() WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
@@ -120,7 +120,7 @@ pub async fn convert(
         };
         let invoice = uuid::Uuid::now_v7();
         document::insert_draft(conn, DocKind::Invoice, invoice, tenant.user_id, &header, &items)?;
-        diesel::sql_query("UPDATE invoices SET quotation_id = $2 WHERE id = $1")
+        crate::db::sql_query("UPDATE invoices SET quotation_id = $2 WHERE id = $1")
             .bind::<SqlUuid, _>(invoice)
             .bind::<SqlUuid, _>(id)
             .execute(conn)?;

@@ -133,7 +133,7 @@ pub async fn send(
             .map_err(AppError::Internal)?;
         email.attachments.push(Attachment::new(&file_name, "application/pdf", &pdf));
         mail::enqueue(conn, Some(tenant.org_id), &email)?;
-        diesel::sql_query(format!(
+        crate::db::sql_query(format!(
             "UPDATE {} SET sent_at = now(), sent_by = $2, updated_at = now() WHERE id = $1 AND org_id = app_org_id()",
             kind.table()
         ))

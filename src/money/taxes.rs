@@ -49,7 +49,7 @@ impl Tax {
 
 /// The organization's taxes, by name.
 pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Tax>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT t.id, t.name, t.rate,
                 (SELECT count(*) FROM invoice_items ii JOIN invoices i ON i.id = ii.invoice_id
                   WHERE ii.org_id = t.org_id AND ii.tax_id = t.id AND i.status = 'draft')
@@ -62,7 +62,7 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Tax>> {
 
 /// The organization's taxes for a line's select (without the usage counts).
 pub fn choices(conn: &mut PgConnection) -> QueryResult<Vec<Tax>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT id, name, rate, 0::bigint AS drafts_using FROM taxes WHERE org_id = app_org_id() ORDER BY lower(name)",
     )
     .load(conn)

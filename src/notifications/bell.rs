@@ -36,7 +36,7 @@ fn badge(unread: i64) -> Bytes {
 
 /// The same count the header shows (see `web::auth`).
 fn unread(conn: &mut PgConnection) -> QueryResult<i64> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT count(*) AS n FROM notifications
          WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) AND read_at IS NULL",
     )

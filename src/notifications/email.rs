@@ -58,7 +58,7 @@ pub fn queue_if_wanted(
     if !Kind::EMAILED.contains(&kind) {
         return Ok(());
     }
-    let wanted = diesel::sql_query(
+    let wanted = crate::db::sql_query(
         "SELECT COALESCE((SELECT email FROM notification_email_settings WHERE user_id = $1 AND kind = $2), $3) AS wanted",
     )
     .bind::<SqlUuid, _>(recipient)
@@ -105,7 +105,7 @@ pub fn compose(
     let payload: Payload = serde_json::from_value(payload.clone())?;
     let who = Tenant { org_id: payload.org_id, user_id: payload.user_id, client_id: None };
     let found: Option<ToSend> = tenant::transaction(conn, &who, |conn| {
-        diesel::sql_query(
+        crate::db::sql_query(
             "SELECT n.kind, n.title, n.link, u.email, u.name, o.name AS org_name, o.brand_color,
                     (SELECT email FROM notification_email_settings s WHERE s.user_id = u.id AND s.kind = n.kind) AS still_wanted
              FROM notifications n
@@ -155,7 +155,7 @@ pub async fn save(
     let user_id = ctx.user.id;
     db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         for kind in Kind::EMAILED {
-            diesel::sql_query(
+            crate::db::sql_query(
                 "INSERT INTO notification_email_settings (user_id, kind, email) VALUES ($1, $2, $3)
                  ON CONFLICT (user_id, kind) DO UPDATE SET email = EXCLUDED.email",
             )

@@ -64,7 +64,7 @@ struct IndexPage {
 pub async fn index(req: HttpRequest, state: web::Data<AppState>, ctx: OrgContext) -> Result<HttpResponse, AppError> {
     let me = ctx.user.id;
     let (notifications, email_choices) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
-        let list: Vec<NotificationRow> = diesel::sql_query(
+        let list: Vec<NotificationRow> = crate::db::sql_query(
             "SELECT n.id, n.kind, n.title, a.name AS actor, n.read_at, n.created_at
              FROM notifications n LEFT JOIN users a ON a.id = n.actor_id
              WHERE n.user_id = app_user_id() AND (n.org_id = app_org_id() OR n.kind IN ('invitation', 'support_reply'))
@@ -94,7 +94,7 @@ pub async fn read(
             #[diesel(sql_type = Text)]
             link: String,
         }
-        let row: Option<Link> = diesel::sql_query(
+        let row: Option<Link> = crate::db::sql_query(
             "UPDATE notifications SET read_at = coalesce(read_at, now())
              WHERE id = $1 AND user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) RETURNING link",
         )
@@ -114,7 +114,7 @@ pub async fn read_all(req: HttpRequest, state: web::Data<AppState>, ctx: OrgCont
     let me = ctx.user.id;
     let marked = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         crate::live::bell(conn, me)?;
-        Ok(diesel::sql_query(
+        Ok(crate::db::sql_query(
             "UPDATE notifications SET read_at = now()
              WHERE user_id = app_user_id() AND (org_id = app_org_id() OR kind IN ('invitation', 'support_reply')) AND read_at IS NULL",
         )

@@ -119,7 +119,7 @@ pub async fn create(
         conn.transaction(|conn| {
             // Counted across their organizations under a lock of the person, so parallel
             // requests take turns; then the new one is made in its own tenant context.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('orgs-owned:' || $1, 0))")
+            crate::db::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('orgs-owned:' || $1, 0))")
                 .bind::<diesel::sql_types::Text, _>(user_id.to_string())
                 .execute(conn)?;
             let owned: i64 = memberships::table

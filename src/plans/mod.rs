@@ -109,7 +109,7 @@ const PLAN_COLUMNS: &str = "p.key, p.name, p.price, p.max_members, p.max_clients
 
 /// Every plan, cheapest first.
 pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Plan>> {
-    diesel::sql_query(format!("SELECT {PLAN_COLUMNS} FROM plans p ORDER BY p.position")).load(conn)
+    crate::db::sql_query(format!("SELECT {PLAN_COLUMNS} FROM plans p ORDER BY p.position")).load(conn)
 }
 
 /// An organization's subscription and the plan whose limits apply (a canceled
@@ -133,7 +133,7 @@ struct EffectivePlan {
 }
 
 pub fn of_org(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<(Plan, Subscription)> {
-    let row: EffectivePlan = diesel::sql_query(format!(
+    let row: EffectivePlan = crate::db::sql_query(format!(
         "SELECT {PLAN_COLUMNS}, s.plan AS plan_key, s.status, s.current_period_end
          FROM subscriptions s JOIN plans p ON p.key = CASE WHEN s.status = 'canceled' THEN 'free' ELSE s.plan END
          WHERE s.org_id = $1"
@@ -169,7 +169,7 @@ impl InUse {
 }
 
 pub fn in_use(conn: &mut PgConnection, org_id: OrgId) -> QueryResult<InUse> {
-    diesel::sql_query("SELECT members, clients, projects, storage FROM org_usage($1)")
+    crate::db::sql_query("SELECT members, clients, projects, storage FROM org_usage($1)")
         .bind::<diesel::sql_types::Uuid, _>(org_id)
         .get_result(conn)
 }
@@ -210,7 +210,7 @@ impl LimitReached {
 /// limit. Call it inside the transaction that inserts, before the insert: the lock it
 /// takes is held until that transaction ends.
 pub fn ensure_room(conn: &mut PgConnection, org_id: OrgId, limit: Limit, adding: i64) -> Result<(), AppError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('plan-limit:' || $1 || ':' || $2, 0))")
+    crate::db::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('plan-limit:' || $1 || ':' || $2, 0))")
         .bind::<Text, _>(org_id.to_string())
         .bind::<Text, _>(limit.lock_name())
         .execute(conn)?;

@@ -102,7 +102,7 @@ impl Entry {
 
 pub fn search(conn: &mut PgConnection, f: &Parsed, limit: i64) -> QueryResult<Vec<Entry>> {
     let (before_ts, before_id) = f.before.map(|(t, i)| (Some(t), Some(i))).unwrap_or((None, None));
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT a.id, a.created_at, a.action, u.name AS actor, u.email AS actor_email, a.target_type, a.target_id,
                 a.summary, a.ip, a.user_agent
          FROM platform_audit_logs a LEFT JOIN users u ON u.id = a.actor_id
@@ -156,8 +156,8 @@ pub async fn index(
     let (mut entries, actions, actors) = cross_tenant_tx(&state.pool, &staff, move |conn| {
         let entries = if parsed.problems.is_empty() { search(conn, &parsed, PAGE_SIZE + 1)? } else { Vec::new() };
         let actions: Vec<ActionName> =
-            diesel::sql_query("SELECT DISTINCT action FROM platform_audit_logs ORDER BY action").load(conn)?;
-        let actors = diesel::sql_query(
+            crate::db::sql_query("SELECT DISTINCT action FROM platform_audit_logs ORDER BY action").load(conn)?;
+        let actors = crate::db::sql_query(
             "SELECT u.id, u.name FROM users u
              WHERE u.id IN (SELECT DISTINCT actor_id FROM platform_audit_logs WHERE actor_id IS NOT NULL)
              ORDER BY lower(u.name)",

@@ -101,9 +101,9 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let (flags, overrides) = cross_tenant_tx(&state.pool, staff, |conn| {
-        let flags =
-            diesel::sql_query("SELECT key, name, description, enabled FROM feature_flags ORDER BY name").load(conn)?;
-        let overrides = diesel::sql_query(
+        let flags = crate::db::sql_query("SELECT key, name, description, enabled FROM feature_flags ORDER BY name")
+            .load(conn)?;
+        let overrides = crate::db::sql_query(
             "SELECT f.flag_key, f.org_id, o.name AS org_name, f.enabled
              FROM feature_flag_overrides f JOIN organizations o ON o.id = f.org_id ORDER BY lower(o.name)",
         )
@@ -176,7 +176,7 @@ pub async fn update(
                 #[diesel(sql_type = Text)]
                 name: String,
             }
-            let found: Vec<Found> = diesel::sql_query(
+            let found: Vec<Found> = crate::db::sql_query(
                 "SELECT id, name FROM organizations WHERE id::text = $1 OR lower(name) = lower($1) LIMIT 2",
             )
             .bind::<Text, _>(&organization)

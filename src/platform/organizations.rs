@@ -66,7 +66,7 @@ pub async fn index(
     let (q, status, offset, actor) = (search.q.clone(), search.status.clone(), search.offset(), staff.id());
     let rows: Vec<OrgRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.organizations_viewed", viewed(&q)))?;
-        Ok(diesel::sql_query(
+        Ok(crate::db::sql_query(
             "SELECT o.id, o.name, o.status, s.plan, o.created_at,
                     (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.status = 'active') AS members,
                     (SELECT count(*) FROM clients c WHERE c.org_id = o.id) AS clients,

@@ -77,7 +77,7 @@ pub async fn show(
     staff: PlatformStaff,
 ) -> Result<HttpResponse, AppError> {
     let (stats, plans, months, recent) = cross_tenant_tx(&state.pool, &staff, |conn| {
-        let stats: Stats = diesel::sql_query(
+        let stats: Stats = crate::db::sql_query(
             "SELECT (SELECT count(*) FROM organizations) AS organizations,
                     (SELECT count(*) FROM organizations WHERE status = 'suspended') AS suspended,
                     (SELECT count(*) FROM organizations WHERE created_at > now() - interval '30 days') AS new_organizations,
@@ -92,12 +92,12 @@ pub async fn show(
                     (SELECT count(*) FROM support_conversations WHERE status = 'waiting') AS support_waiting",
         )
         .get_result(conn)?;
-        let plans = diesel::sql_query(
+        let plans = crate::db::sql_query(
             "SELECT p.name, count(s.org_id) AS organizations FROM plans p
              LEFT JOIN subscriptions s ON s.plan = p.key GROUP BY p.key, p.name, p.position ORDER BY p.position",
         )
         .load(conn)?;
-        let months: Vec<Month> = diesel::sql_query(
+        let months: Vec<Month> = crate::db::sql_query(
             "SELECT to_char(m, 'Mon') AS label,
                     (SELECT count(*) FROM organizations o
                      WHERE o.created_at >= m AND o.created_at < m + interval '1 month') AS n

@@ -91,7 +91,7 @@ pub async fn index(
         (search.q.clone(), search.status.clone(), search.plan.clone(), search.offset(), staff.id());
     let (rows, plans): (Vec<SubscriptionRow>, Vec<Plan>) = cross_tenant_tx(&state.pool, &staff, move |conn| {
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.subscriptions_viewed", "Listed subscriptions"))?;
-        let rows = diesel::sql_query(
+        let rows = crate::db::sql_query(
             "SELECT s.org_id, o.name AS org_name, s.plan, s.status, s.current_period_end,
                     u.members, u.clients, u.projects, u.storage
              FROM subscriptions s JOIN organizations o ON o.id = s.org_id, LATERAL org_usage(s.org_id) u

@@ -86,7 +86,7 @@ async fn page(
 ) -> Result<HttpResponse, AppError> {
     let actor = staff.id();
     let (conversations, messages) = cross_tenant_tx(&state.pool, staff, move |conn| {
-        let conversations: Vec<ConversationRow> = diesel::sql_query(
+        let conversations: Vec<ConversationRow> = crate::db::sql_query(
             "SELECT c.id, u.name AS user_name, u.email AS user_email, o.name AS org_name, c.status, c.last_message_at,
                     (SELECT m.body FROM support_messages m WHERE m.conversation_id = c.id
                      ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_body
@@ -98,7 +98,7 @@ async fn page(
         .load(conn)?;
         let messages = match open {
             Some(id) => {
-                let who: String = diesel::sql_query(
+                let who: String = crate::db::sql_query(
                     "SELECT u.email AS n FROM support_conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1",
                 )
                 .bind::<SqlUuid, _>(id)

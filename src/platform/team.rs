@@ -53,7 +53,7 @@ struct TeamPage {
 }
 
 fn members(conn: &mut PgConnection) -> QueryResult<Vec<TeamMember>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT u.id, u.name, u.email, u.is_platform_owner AS owner, u.last_login_at FROM users u
          WHERE u.is_platform_owner OR EXISTS (SELECT 1 FROM platform_staff ps WHERE ps.user_id = u.id)
          ORDER BY u.is_platform_owner DESC, lower(u.name)",

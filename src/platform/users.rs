@@ -70,7 +70,7 @@ pub async fn index(
     let rows: Vec<UserRow> = cross_tenant_tx(&state.pool, &staff, move |conn| {
         let summary = if q.is_empty() { "Listed users".into() } else { format!("Searched users for “{q}”") };
         record(conn, Some(actor), &meta, PlatformEvent::new("platform.users_viewed", summary))?;
-        Ok(diesel::sql_query(
+        Ok(crate::db::sql_query(
             "SELECT u.id, u.name, u.email, u.display_id, u.status, u.last_login_at,
                     (SELECT count(*) FROM memberships m WHERE m.user_id = u.id AND m.status = 'active') AS organizations,
                     (u.is_platform_owner OR EXISTS (SELECT 1 FROM platform_staff ps WHERE ps.user_id = u.id)) AS on_team

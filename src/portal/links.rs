@@ -89,7 +89,7 @@ pub fn mint(
     by: Option<UserId>,
 ) -> QueryResult<String> {
     let token = random_token();
-    diesel::sql_query(
+    crate::db::sql_query(
         "INSERT INTO portal_tokens (id, org_id, client_id, purpose, document_id, token_hash, expires_at, created_by, email)
          VALUES ($1, app_org_id(), $2, $3, $4, $5, $6, $7, lower($8))",
     )
@@ -145,7 +145,7 @@ struct Found {
 /// Token hashes are readable only by the app's own role: this runs outside any tenant,
 /// before anyone is known.
 fn find(conn: &mut PgConnection, token: &str, lock: bool) -> QueryResult<Option<Found>> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "SELECT t.id, t.org_id, t.client_id, t.purpose, t.document_id,
                 (t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
                  AND t.email = lower(c.email)) AS usable,
@@ -198,7 +198,7 @@ struct Account {
 
 /// The account the client's address belongs to, or None if there is none yet.
 fn account_of(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Account>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT u.id, u.status,
                 (u.totp_enabled_at IS NULL AND NOT u.is_platform_owner
                  AND NOT EXISTS (SELECT 1 FROM platform_staff ps WHERE ps.user_id = u.id) AND NOT EXISTS (
@@ -308,14 +308,14 @@ fn open_link(
                     )));
                 }
             };
-            diesel::sql_query("UPDATE portal_tokens SET used_at = now() WHERE org_id = app_org_id() AND id = $1")
+            crate::db::sql_query("UPDATE portal_tokens SET used_at = now() WHERE org_id = app_org_id() AND id = $1")
                 .bind::<SqlUuid, _>(link.id)
                 .execute(conn)?;
             // A new account starts here; an existing one keeps its own organization for
             // password sign-ins (a link's session is limited to its client anyway), unless
             // it is that very session that opens the link.
             let keep_session = signed_in == Some(user_id);
-            diesel::sql_query("UPDATE users SET active_org_id = $2 WHERE id = $1 AND (active_org_id IS NULL OR $3)")
+            crate::db::sql_query("UPDATE users SET active_org_id = $2 WHERE id = $1 AND (active_org_id IS NULL OR $3)")
                 .bind::<SqlUuid, _>(user_id)
                 .bind::<SqlUuid, _>(link.org_id)
                 .bind::<Bool, _>(keep_session)
@@ -437,10 +437,10 @@ pub async fn renew(
             let tenant = Tenant { org_id: link.org_id, user_id: UserId(uuid::Uuid::nil()), client_id: None };
             tenant::transaction(conn, &tenant, |conn| {
                 // One request at a time per client, so the daily count holds.
-                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('portal-renew:' || $1::text))")
+                crate::db::sql_query("SELECT pg_advisory_xact_lock(hashtext('portal-renew:' || $1::text))")
                     .bind::<SqlUuid, _>(link.client_id)
                     .execute(conn)?;
-                let recent: i64 = diesel::sql_query(
+                let recent: i64 = crate::db::sql_query(
                     "SELECT count(*) AS n FROM portal_tokens
                      WHERE client_id = $1 AND created_by IS NULL AND created_at > now() - interval '1 day'",
                 )
@@ -534,7 +534,7 @@ impl LinkRow {
 
 /// The client's latest links, for their page.
 pub fn latest_for_client(conn: &mut PgConnection, client_id: ClientId) -> QueryResult<Vec<LinkRow>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT t.id, t.purpose, COALESCE(i.number, q.number) AS document_number, t.created_at, t.expires_at,
                 t.used_at, t.revoked_at
          FROM portal_tokens t
@@ -610,7 +610,7 @@ pub async fn revoke(
     let link_id: PortalTokenId = path.1.parse().map_err(|_| AppError::NotFound)?;
     let tenant = ctx.tenant();
     db::tenant_tx(&state.pool, tenant, move |conn| {
-        let revoked = diesel::sql_query(
+        let revoked = crate::db::sql_query(
             "UPDATE portal_tokens SET revoked_at = now()
              WHERE org_id = app_org_id() AND id = $1 AND client_id = $2 AND revoked_at IS NULL",
         )
@@ -634,7 +634,7 @@ pub async fn revoke(
     .await?;
     // Sessions are not a tenant table; the link is known to be this organization's now.
     db::run(&state.pool, move |conn| {
-        diesel::sql_query("DELETE FROM sessions WHERE state ->> $1 = to_json($2::text)::text")
+        crate::db::sql_query("DELETE FROM sessions WHERE state ->> $1 = to_json($2::text)::text")
             .bind::<Text, _>(PORTAL_LINK)
             .bind::<Text, _>(link_id.to_string())
             .execute(conn)?;

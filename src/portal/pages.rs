@@ -32,7 +32,7 @@ use crate::web::{AppError, Arg, Form, render};
 /// The client's issued documents of one kind, newest first (drafts are never visible).
 fn documents(conn: &mut PgConnection, kind: DocKind) -> QueryResult<Vec<Row>> {
     let paid = if kind == DocKind::Invoice { "d.amount_paid" } else { "0::numeric" };
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "SELECT d.id, d.number, d.status, c.name AS client_name, d.issue_date, d.{} AS end_date, d.currency,
                 d.subtotal, d.tax_total, d.total, {paid} AS amount_paid
          FROM {} d JOIN clients c ON c.org_id = d.org_id AND c.id = d.client_id
@@ -70,7 +70,7 @@ impl ProjectRow {
 /// The client's shared projects with their shared tasks counted.
 fn projects_of(conn: &mut PgConnection, id: Option<ProjectId>) -> QueryResult<Vec<ProjectRow>> {
     let only = if id.is_some() { "AND p.id = $1" } else { "AND $1::uuid IS NULL" };
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "SELECT p.id, p.title, p.description, p.status, p.due_date,
                 (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id) AS tasks,
                 (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.project_id = p.id AND t.status = 'done') AS done
@@ -194,7 +194,7 @@ pub async fn project(
     let id: ProjectId = path.parse().map_err(|_| AppError::NotFound)?;
     let (project, tasks, files) = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| {
         let project = projects_of(conn, Some(id))?.into_iter().next().ok_or(AppError::NotFound)?;
-        let tasks = diesel::sql_query(
+        let tasks = crate::db::sql_query(
             "SELECT title, description, status, due_date FROM tasks
              WHERE org_id = app_org_id() AND project_id = $1 AND parent_id IS NULL
              ORDER BY CASE status WHEN 'in_progress' THEN 0 WHEN 'review' THEN 1 WHEN 'todo' THEN 2 ELSE 3 END, position",
@@ -417,7 +417,7 @@ async fn respond(
             #[diesel(sql_type = Nullable<SqlUuid>)]
             user_id: Option<UserId>,
         }
-        let sender: Sender = diesel::sql_query(
+        let sender: Sender = crate::db::sql_query(
             "SELECT coalesce(sent_by, created_by) AS user_id FROM quotations WHERE id = $1 AND org_id = app_org_id()",
         )
         .bind::<SqlUuid, _>(id)

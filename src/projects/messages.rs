@@ -56,7 +56,7 @@ impl Message {
 
 /// The latest messages, oldest first.
 pub fn recent(conn: &mut PgConnection, project: ProjectId) -> QueryResult<Vec<Message>> {
-    let mut rows: Vec<Message> = diesel::sql_query(
+    let mut rows: Vec<Message> = crate::db::sql_query(
         "SELECT m.id, u.name AS author, m.body, m.created_at
          FROM project_messages m LEFT JOIN users u ON u.id = m.author_id
          WHERE m.project_id = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2",

@@ -80,7 +80,7 @@ fn select_matching() -> String {
 }
 
 pub fn find(conn: &mut PgConnection, id: ProjectId) -> Result<Project, AppError> {
-    diesel::sql_query(format!("{SELECT} WHERE p.id = $1"))
+    crate::db::sql_query(format!("{SELECT} WHERE p.id = $1"))
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()?
@@ -133,7 +133,7 @@ pub fn list(conn: &mut PgConnection, filter: &ProjectFilter) -> QueryResult<(Vec
         when(before.is_some(), "p.id < $4", "$4::uuid IS NULL"),
         PAGE_SIZE + 1
     );
-    let mut rows: Vec<Project> = diesel::sql_query(sql)
+    let mut rows: Vec<Project> = crate::db::sql_query(sql)
         .bind::<Text, _>(search.unwrap_or_default())
         .bind::<Text, _>(status.unwrap_or_default())
         .bind::<Nullable<SqlUuid>, _>(client)
@@ -160,7 +160,7 @@ pub struct Person {
 
 /// The organization's active staff (not client users), flagged when on the project.
 pub fn staff(conn: &mut PgConnection, project: Option<ProjectId>) -> QueryResult<Vec<Person>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT u.id, u.name,
                 EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = $1 AND pm.user_id = u.id) AS selected
          FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
@@ -181,7 +181,7 @@ pub fn task_counts(conn: &mut PgConnection, project: ProjectId) -> QueryResult<V
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let counts: Vec<Count> = diesel::sql_query(
+    let counts: Vec<Count> = crate::db::sql_query(
         "SELECT status, count(*) AS n FROM tasks WHERE project_id = $1 AND parent_id IS NULL GROUP BY status",
     )
     .bind::<SqlUuid, _>(project)

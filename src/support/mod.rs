@@ -49,7 +49,7 @@ impl Message {
 
 /// The messages of a conversation, oldest first.
 pub fn thread(conn: &mut PgConnection, conversation: SupportConversationId) -> QueryResult<Vec<Message>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT m.from_staff, u.name AS author, m.body, m.created_at
          FROM support_messages m LEFT JOIN users u ON u.id = m.author_id
          WHERE m.conversation_id = $1 ORDER BY m.created_at, m.id",

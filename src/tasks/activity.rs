@@ -80,7 +80,7 @@ impl Entry {
 }
 
 pub fn history(conn: &mut PgConnection, task: TaskId) -> QueryResult<Vec<Entry>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT u.name AS actor, a.field, a.old_value, a.new_value, a.created_at
          FROM task_activity a LEFT JOIN users u ON u.id = a.actor_id
          WHERE a.task_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 100",

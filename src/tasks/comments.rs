@@ -45,7 +45,7 @@ impl Comment {
 }
 
 pub fn list(conn: &mut PgConnection, task: TaskId) -> QueryResult<Vec<Comment>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT c.id, u.name AS author, c.body, c.created_at
          FROM task_comments c LEFT JOIN users u ON u.id = c.author_id
          WHERE c.task_id = $1 ORDER BY c.created_at, c.id",

@@ -89,7 +89,7 @@ const SELECT: &str = "SELECT t.id, t.project_id, p.title AS project_title, t.par
      LEFT JOIN users u ON u.id = t.assignee_id";
 
 pub fn find(conn: &mut PgConnection, id: TaskId) -> Result<Task, AppError> {
-    diesel::sql_query(format!("{SELECT} WHERE t.id = $1"))
+    crate::db::sql_query(format!("{SELECT} WHERE t.id = $1"))
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()?
@@ -97,14 +97,14 @@ pub fn find(conn: &mut PgConnection, id: TaskId) -> Result<Task, AppError> {
 }
 
 pub fn subtasks(conn: &mut PgConnection, parent: TaskId) -> QueryResult<Vec<Task>> {
-    diesel::sql_query(format!("{SELECT} WHERE t.parent_id = $1 ORDER BY t.created_at, t.id"))
+    crate::db::sql_query(format!("{SELECT} WHERE t.parent_id = $1 ORDER BY t.created_at, t.id"))
         .bind::<SqlUuid, _>(parent)
         .load(conn)
 }
 
 /// The board: a project's top-level tasks in column order.
 pub fn board(conn: &mut PgConnection, project: ProjectId) -> QueryResult<Vec<Task>> {
-    diesel::sql_query(format!(
+    crate::db::sql_query(format!(
         "{SELECT} WHERE t.org_id = app_org_id() AND t.project_id = $1 AND t.parent_id IS NULL ORDER BY t.status, t.position"
     ))
     .bind::<SqlUuid, _>(project)
@@ -212,7 +212,7 @@ pub fn list(conn: &mut PgConnection, f: &ParsedFilter) -> QueryResult<(Vec<Task>
         when(f.before.is_some(), "t.id < $7", "$7::uuid IS NULL"),
         PAGE_SIZE + 1
     );
-    let mut rows: Vec<Task> = diesel::sql_query(sql)
+    let mut rows: Vec<Task> = crate::db::sql_query(sql)
         .bind::<Nullable<SqlUuid>, _>(f.project)
         .bind::<Text, _>(f.status.unwrap_or_default())
         .bind::<Nullable<SqlUuid>, _>(f.assignee)
@@ -232,7 +232,7 @@ pub fn list(conn: &mut PgConnection, f: &ParsedFilter) -> QueryResult<(Vec<Task>
 
 /// Serialises every change of board order within one project.
 pub fn lock_project(conn: &mut PgConnection, project: ProjectId) -> Result<(), AppError> {
-    let locked: Option<ProjectId> = diesel::sql_query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
+    let locked: Option<ProjectId> = crate::db::sql_query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
         .bind::<SqlUuid, _>(project)
         .get_result::<IdRow>(conn)
         .optional()?
@@ -251,7 +251,7 @@ pub fn take_out(conn: &mut PgConnection, task: &Task) -> QueryResult<()> {
     if task.is_subtask() {
         return Ok(());
     }
-    diesel::sql_query(
+    crate::db::sql_query(
         "UPDATE tasks SET position = position - 1
          WHERE project_id = $1 AND parent_id IS NULL AND status = $2 AND position > $3 AND id <> $4",
     )
@@ -277,7 +277,7 @@ pub fn put_in(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let len = diesel::sql_query(
+    let len = crate::db::sql_query(
         "SELECT count(*) AS n FROM tasks WHERE project_id = $1 AND parent_id IS NULL AND status = $2 AND id <> $3",
     )
     .bind::<SqlUuid, _>(project)
@@ -287,7 +287,7 @@ pub fn put_in(
     .n;
     let len = i32::try_from(len).unwrap_or(i32::MAX);
     let at = position.map(|p| p.clamp(0, len)).unwrap_or(len);
-    diesel::sql_query(
+    crate::db::sql_query(
         "UPDATE tasks SET position = position + 1
          WHERE project_id = $1 AND parent_id IS NULL AND status = $2 AND position >= $3 AND id <> $4",
     )

@@ -66,7 +66,7 @@ impl PendingInvitation {
 
 /// The organization's pending invitations (RLS scopes them to the tenant).
 pub fn pending_for_org(conn: &mut PgConnection) -> QueryResult<Vec<PendingInvitation>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT i.id, i.invitee_label, r.name AS role_name, r.power AS role_power, u.name AS invited_by,
                 i.expires_at, i.last_sent_at
          FROM invitations i
@@ -391,7 +391,7 @@ struct Managed {
 /// A pending invitation of the tenant that `ctx` may manage: one whose role is below
 /// their own power (an invitation is as strong as the role it grants).
 fn managed(conn: &mut PgConnection, ctx: &OrgContext, id: InvitationId) -> Result<Managed, AppError> {
-    let found: Managed = diesel::sql_query(
+    let found: Managed = crate::db::sql_query(
         "SELECT i.email, i.invitee_id, i.invitee_label, r.name AS role_name, r.power AS role_power
          FROM invitations i JOIN roles r ON r.org_id = i.org_id AND r.id = i.role_id
          WHERE i.id = $1 AND i.org_id = app_org_id() AND i.status = 'pending'",
@@ -536,13 +536,13 @@ const INVITATION_SELECT: &str =
 /// not listed here: an account's address is not proven, the emailed link is. Runs
 /// before any tenant is known, like login.
 fn addressed_to(conn: &mut PgConnection, user: &CurrentUser) -> QueryResult<Vec<Invitation>> {
-    diesel::sql_query(format!("{INVITATION_SELECT} AND i.invitee_id = $1 ORDER BY i.created_at DESC"))
+    crate::db::sql_query(format!("{INVITATION_SELECT} AND i.invitee_id = $1 ORDER BY i.created_at DESC"))
         .bind::<SqlUuid, _>(user.id)
         .load(conn)
 }
 
 fn by_token(conn: &mut PgConnection, token: &str) -> QueryResult<Option<Invitation>> {
-    diesel::sql_query(format!("{INVITATION_SELECT} AND i.token_hash = $1"))
+    crate::db::sql_query(format!("{INVITATION_SELECT} AND i.token_hash = $1"))
         .bind::<diesel::sql_types::Bytea, _>(hash_token(token))
         .get_result(conn)
         .optional()
@@ -578,7 +578,7 @@ fn mark_answered(conn: &mut PgConnection, id: InvitationId, user_id: UserId, sta
         return Err(AppError::NotFound);
     }
     // Answered: its notification has nothing left to ask.
-    diesel::sql_query(
+    crate::db::sql_query(
         "UPDATE notifications SET read_at = coalesce(read_at, now())
          WHERE kind = 'invitation' AND entity_id = $1 AND user_id = $2",
     )

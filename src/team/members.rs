@@ -65,7 +65,7 @@ impl MemberRow {
 
 /// Everyone in the organization (active and banned), most powerful first.
 pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<MemberRow>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT m.id AS membership_id, u.id AS user_id, u.name, u.email, u.display_id, r.id AS role_id,
                 r.name AS role_name, r.key AS role_key, r.power, m.status, m.created_at AS joined_at,
                 u.totp_enabled_at IS NOT NULL AS two_factor_on, m.hourly_rate

@@ -46,7 +46,7 @@ impl RoleRow {
 }
 
 fn list(conn: &mut PgConnection) -> QueryResult<Vec<RoleRow>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT r.id, r.key, r.name, r.power,
                 (SELECT count(*) FROM memberships m WHERE m.org_id = r.org_id AND m.role_id = r.id) AS members,
                 COALESCE((SELECT array_agg(p.permission ORDER BY p.permission) FROM role_permissions p

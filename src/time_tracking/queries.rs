@@ -120,7 +120,7 @@ pub struct EntryFilter {
 
 /// Entries matching the filter, oldest day first.
 pub fn entries(conn: &mut PgConnection, f: &EntryFilter) -> QueryResult<Vec<EntryRow>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT e.id, e.task_id, t.title AS task_title, p.id AS project_id, p.title AS project_title,
                 e.user_id, u.name AS user_name, e.entry_date, e.minutes, e.started_at,
                 to_char(e.started_at AT TIME ZONE o.timezone, 'HH24:MI') AS started_local,
@@ -175,7 +175,7 @@ pub struct OrgClock {
 }
 
 pub fn org_clock(conn: &mut PgConnection) -> QueryResult<OrgClock> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT (now() AT TIME ZONE timezone)::date AS today, default_currency AS currency
          FROM organizations WHERE id = app_org_id()",
     )
@@ -194,7 +194,7 @@ pub struct TaskForEntry {
 
 /// The task (of this organization only) and the rate `user` logs time on it at.
 pub fn task_for_entry(conn: &mut PgConnection, task: TaskId, user: UserId) -> QueryResult<Option<TaskForEntry>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT t.title, COALESCE(p.hourly_rate, m.hourly_rate) AS rate
          FROM tasks t
          JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id
@@ -263,7 +263,7 @@ pub fn delete(conn: &mut PgConnection, id: TimeEntryId) -> QueryResult<bool> {
 /// Serialises one person's timer changes (two tabs pressing Start at once): both wait
 /// on the person's membership row.
 pub fn lock_member(conn: &mut PgConnection, user: UserId) -> QueryResult<()> {
-    diesel::sql_query("SELECT 1 FROM memberships WHERE org_id = app_org_id() AND user_id = $1 FOR UPDATE")
+    crate::db::sql_query("SELECT 1 FROM memberships WHERE org_id = app_org_id() AND user_id = $1 FOR UPDATE")
         .bind::<SqlUuid, _>(user)
         .execute(conn)
         .map(|_| ())
@@ -289,7 +289,7 @@ pub const CAPPED_NOTE: &str = "[Timer ran for more than 24 hours; recorded as 24
 
 /// Stops a running timer: minutes by the database's clock, rounded up, at most a day.
 pub fn stop(conn: &mut PgConnection, entry: &EntryRow) -> QueryResult<Stopped> {
-    let elapsed: Elapsed = diesel::sql_query(
+    let elapsed: Elapsed = crate::db::sql_query(
         "SELECT ceil(extract(epoch FROM now() - started_at))::bigint AS seconds FROM time_entries WHERE id = $1",
     )
     .bind::<SqlUuid, _>(entry.id)
@@ -344,7 +344,7 @@ pub struct ProjectTasks {
 /// to them or timed by them in the last 60 days, grouped by project. Any other task's
 /// time is logged from its own page: an organization has too many tasks for one select.
 pub fn open_tasks(conn: &mut PgConnection, me: UserId) -> QueryResult<Vec<ProjectTasks>> {
-    let rows: Vec<TaskChoice> = diesel::sql_query(
+    let rows: Vec<TaskChoice> = crate::db::sql_query(
         "SELECT t.id, t.title, p.id AS project_id, p.title AS project_title
          FROM tasks t JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id
          WHERE t.org_id = app_org_id() AND t.status <> 'done' AND p.status NOT IN ('completed', 'cancelled')
@@ -369,7 +369,7 @@ pub fn open_tasks(conn: &mut PgConnection, me: UserId) -> QueryResult<Vec<Projec
 
 /// Staff of the organization (active or banned, not invited; client users log no time), by name.
 pub fn member_choices(conn: &mut PgConnection) -> QueryResult<Vec<Choice>> {
-    diesel::sql_query(
+    crate::db::sql_query(
         "SELECT u.id, u.name FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
@@ -429,7 +429,7 @@ pub fn billed_entries(conn: &mut PgConnection, project: Option<ProjectId>, task:
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let count: Count = diesel::sql_query(
+    let count: Count = crate::db::sql_query(
         "SELECT count(*) AS n FROM time_entries e JOIN tasks t ON t.org_id = e.org_id AND t.id = e.task_id
          WHERE e.org_id = app_org_id() AND e.invoice_id IS NOT NULL
            AND ($1::uuid IS NULL OR t.project_id = $1) AND ($2::uuid IS NULL OR t.id = $2 OR t.parent_id = $2)",
@@ -447,7 +447,7 @@ pub fn member_power(conn: &mut PgConnection, user: UserId) -> QueryResult<Option
         #[diesel(sql_type = Integer)]
         power: i32,
     }
-    let row: Option<Power> = diesel::sql_query(
+    let row: Option<Power> = crate::db::sql_query(
         "SELECT r.power FROM memberships m JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
          WHERE m.org_id = app_org_id() AND m.user_id = $1",
     )

@@ -198,7 +198,7 @@ fn load_auth_row(
     user_id: UserId,
     scope: Option<MembershipId>,
 ) -> QueryResult<Option<AuthRow>> {
-    diesel::sql_query(AUTH_QUERY)
+    crate::db::sql_query(AUTH_QUERY)
         .bind::<SqlUuid, _>(user_id)
         .bind::<Nullable<SqlUuid>, _>(scope)
         .get_result(conn)

@@ -59,11 +59,11 @@ fn load(
     selected: Option<uuid::Uuid>,
 ) -> QueryResult<Choices> {
     let mut items: Vec<Choice> =
-        diesel::sql_query(format!("{listed} ORDER BY id DESC LIMIT {}", LIMIT + 1)).load(conn)?;
+        crate::db::sql_query(format!("{listed} ORDER BY id DESC LIMIT {}", LIMIT + 1)).load(conn)?;
     let more = items.len() > LIMIT;
     items.truncate(LIMIT);
     if let Some(id) = selected.filter(|id| !items.iter().any(|c| c.id == *id)) {
-        let chosen: Option<Choice> = diesel::sql_query(format!("SELECT id, name FROM ({all}) s WHERE id = $1"))
+        let chosen: Option<Choice> = crate::db::sql_query(format!("SELECT id, name FROM ({all}) s WHERE id = $1"))
             .bind::<SqlUuid, _>(id)
             .get_result(conn)
             .optional()?;

@@ -162,7 +162,10 @@ async fn the_dashboards_tallies_follow_every_change_to_the_records_they_count() 
             "UPDATE tasks SET status = 'done' WHERE id IN (SELECT id FROM tasks WHERE org_id = {northwind} LIMIT 3)"
         ),
         "UPDATE tasks SET due_date = COALESCE(due_date, current_date) - 40 WHERE status <> 'done'".into(),
-        "UPDATE tasks SET due_date = NULL WHERE id IN (SELECT id FROM tasks WHERE status <> 'done' LIMIT 2)".into(),
+        format!(
+            "UPDATE tasks SET due_date = NULL
+             WHERE id IN (SELECT id FROM tasks WHERE org_id = {northwind} AND status <> 'done' AND project_id <> '{project}' LIMIT 2)"
+        ),
         "UPDATE tasks SET title = title || ' (checked)'".into(),
         format!(
             "UPDATE tasks SET status = 'todo' WHERE id IN (SELECT id FROM tasks WHERE org_id = {northwind} AND status = 'done' LIMIT 1)"
