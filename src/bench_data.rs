@@ -58,6 +58,22 @@ pub struct Step {
     pub seconds: f64,
 }
 
+/// Refuses a database that holds anyone's real account: the benchmark's (and the
+/// demo's) accounts share a published password, so they belong in a database of their
+/// own, never beside real users. Every address they use ends in `.example`.
+pub fn ensure_benchmark_database(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let real: i64 =
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM users WHERE email NOT LIKE '%.example'")
+            .get_result(conn)?;
+    anyhow::ensure!(
+        real == 0,
+        "this database holds {}, so seed-bench will not run: it adds accounts with the published demo password, \
+         and belongs in a database of its own (point DATABASE_URL at an empty one)",
+        crate::web::error::plural(real.unsigned_abs(), "real account")
+    );
+    Ok(())
+}
+
 /// Grows `org_name` to `sizes` and adds `small_orgs` small organizations. Refuses an
 /// organization that is already grown (more than 1,000 clients), so a second run adds
 /// nothing twice.

@@ -95,6 +95,7 @@ fn run(command: Command, mut settings: Settings, url: &str, may_seed: bool) -> a
         }
         Command::SeedBench { orgs, scale } => {
             anyhow::ensure!(scale > 0.0 && scale <= 100.0, "--scale must be above 0 and at most 100");
+            clienthub::bench_data::ensure_benchmark_database(&mut conn)?;
             if demo::seed(&mut conn)? {
                 demo::seed_documents(&mut conn)?;
             }

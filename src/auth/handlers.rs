@@ -139,10 +139,12 @@ pub async fn login(
     let lookup = db::run(&state.pool, move |conn| {
         let address = crate::web::rate_limit::address_key(throttle_meta.ip.as_deref());
         match super::throttle::begin(conn, &lookup_email, address.as_deref())? {
-            super::throttle::Attempt::Locked { retry_after_secs } => {
-                let event =
-                    AuditEvent::new("auth.login_throttled").metadata(serde_json::json!({ "email": lookup_email }));
-                audit::record(conn, &throttle_meta, event)?;
+            super::throttle::Attempt::Locked { retry_after_secs, first } => {
+                if first {
+                    let event =
+                        AuditEvent::new("auth.login_throttled").metadata(serde_json::json!({ "email": lookup_email }));
+                    audit::record(conn, &throttle_meta, event)?;
+                }
                 Ok(Err(retry_after_secs))
             }
             super::throttle::Attempt::Counted(attempt) => {

@@ -13,7 +13,9 @@
 //! An attempt is written as a failure *before* the password is checked, under a lock
 //! per account, so simultaneous guesses cannot all slip in under the limit; a correct
 //! password takes its row back, and a full sign-in (or a password reset) clears the
-//! account's failures.
+//! account's failures. The first refusal per account and address in a window is noted
+//! too (a `refused` row, counted toward no limit), so the lock-out is audited once
+//! rather than once per attempt a script keeps making.
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -31,8 +33,9 @@ pub enum Attempt {
     /// Go on and check the password; this attempt is counted as a failure until
     /// [`succeeded`] takes it back.
     Counted(i64),
-    /// Refused: try again in this many seconds.
-    Locked { retry_after_secs: i64 },
+    /// Refused: try again in this many seconds. `first` for the first refusal of this
+    /// account and address in the window (the one worth an audit entry).
+    Locked { retry_after_secs: i64, first: bool },
 }
 
 #[derive(QueryableByName)]
@@ -54,7 +57,7 @@ pub fn begin(conn: &mut PgConnection, email: &str, ip: Option<&str>) -> QueryRes
         let recent: Recent = crate::db::sql_query(
             "WITH recent AS (
                SELECT email, ip, at FROM login_failures
-               WHERE at > now() - make_interval(mins => $3::int) AND (email = $1 OR ip = $2)),
+               WHERE at > now() - make_interval(mins => $3::int) AND (email = $1 OR ip = $2) AND NOT refused),
              limits AS (
                SELECT count(*) FILTER (WHERE email = $1 AND ip IS NOT DISTINCT FROM $2) AS pair,
                       min(at) FILTER (WHERE email = $1 AND ip IS NOT DISTINCT FROM $2) AS pair_since,
@@ -76,7 +79,17 @@ pub fn begin(conn: &mut PgConnection, email: &str, ip: Option<&str>) -> QueryRes
         .bind::<BigInt, _>(PER_ADDRESS)
         .get_result(conn)?;
         if let Some(wait) = recent.retry_after_secs {
-            return Ok(Attempt::Locked { retry_after_secs: wait.max(1) });
+            let first = crate::db::sql_query(
+                "INSERT INTO login_failures (email, ip, refused) SELECT $1, $2, true
+                 WHERE NOT EXISTS (SELECT 1 FROM login_failures WHERE email = $1 AND ip IS NOT DISTINCT FROM $2
+                                   AND refused AND at > now() - make_interval(mins => $3::int))",
+            )
+            .bind::<Text, _>(&email)
+            .bind::<Nullable<Text>, _>(ip)
+            .bind::<BigInt, _>(WINDOW_MINUTES)
+            .execute(conn)?
+                == 1;
+            return Ok(Attempt::Locked { retry_after_secs: wait.max(1), first });
         }
         let id = diesel::insert_into(login_failures::table)
             .values((login_failures::email.eq(&email), login_failures::ip.eq(ip)))

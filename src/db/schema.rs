@@ -164,6 +164,7 @@ diesel::table! {
         email -> Text,
         ip -> Nullable<Text>,
         at -> Timestamptz,
+        refused -> Bool,
     }
 }
 

@@ -216,3 +216,23 @@ async fn the_dashboards_tallies_follow_every_change_to_the_records_they_count() 
     assert_eq!(figure("Open tasks"), open.to_string());
     assert_eq!(figure("Overdue tasks"), overdue.to_string());
 }
+
+#[tokio::test]
+async fn the_benchmark_seed_refuses_a_database_with_real_accounts() {
+    let app = TestApp::spawn().await;
+    clienthub::bench_data::ensure_benchmark_database(&mut app.conn()).expect("the demo's accounts are all .example");
+    app.client()
+        .post_form(
+            "/signup",
+            &[
+                ("name", "Ana Real"),
+                ("email", "ana@agency.com"),
+                ("password", "a long real passphrase"),
+                ("org_name", "Real Agency"),
+            ],
+        )
+        .await;
+    assert_eq!(app.count("users WHERE email = 'ana@agency.com'"), 1);
+    let refused = clienthub::bench_data::ensure_benchmark_database(&mut app.conn()).unwrap_err().to_string();
+    assert!(refused.contains("1 real account,") && refused.contains("database of its own"), "{refused}");
+}
