@@ -125,7 +125,7 @@ load() {
 }
 floor() {
   # The session settings the app's pool sets on each connection (db::SessionDefaults).
-  PGOPTIONS="-c jit=off -c statement_timeout=10000 -c plan_cache_mode=force_custom_plan" pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$1" "$DB" 2>/dev/null |
+  PGOPTIONS="-c jit=off -c statement_timeout=10000" pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" -f "$1" "$DB" 2>/dev/null |
     awk '/^tps/ { printf "%.0f", $3 }'
 }
 

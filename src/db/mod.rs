@@ -66,10 +66,8 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionDefaults 
         // JIT off: it costs tens to hundreds of milliseconds per statement and pays off
         // only for queries far longer than any page's (the dashboard's counts took 840 ms
         // with it, 74 ms without).
-        // Custom plans for prepared statements: see `prepared`.
         conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET application_name = 'clienthub'; SET jit = off; \
-             SET plan_cache_mode = force_custom_plan",
+            "SET statement_timeout = {}; SET application_name = 'clienthub'; SET jit = off",
             self.statement_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;

@@ -7,8 +7,11 @@
 //! Measured on the benchmark dataset: parsing and planning a page's statements under
 //! row-level security, every time, took most of PostgreSQL's time for the cheap pages
 //! (the invoice page's statements ran at 400 per second unprepared, 1,600 prepared).
-//! Plans stay custom (`plan_cache_mode`, set on each connection): one organization's
-//! 10,000 clients must not choose the plan for another's five.
+//!
+//! PostgreSQL may then reuse a generic plan (after five executions, when it costs no
+//! more than the custom ones). That cannot let one organization's size choose another's
+//! plan: the organization is `app_org_id()`, not a parameter, and is planned the same
+//! way in both.
 
 use diesel::RunQueryDsl;
 use diesel::pg::Pg;
