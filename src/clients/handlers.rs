@@ -107,7 +107,8 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let q = query.clone();
-    let listing = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| Ok(list::list(conn, &q)?)).await?;
+    let org_id = ctx.org_id;
+    let listing = db::tenant_tx(&state.pool, ctx.tenant(), move |conn| Ok(list::list(conn, org_id, &q)?)).await?;
     let page = IndexPage {
         layout: Layout::member(&req, &ctx, "Clients", "/clients"),
         first_page: query.after.is_empty(),

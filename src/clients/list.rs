@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use serde::Deserialize;
 
-use crate::db::ids::ClientId;
+use crate::db::ids::{ClientId, OrgId};
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -103,7 +103,10 @@ pub fn tsquery(q: &str) -> Option<String> {
     if terms.is_empty() { None } else { Some(terms.join(" & ")) }
 }
 
-pub fn list(conn: &mut PgConnection, query: &ListQuery) -> QueryResult<Listing> {
+/// `org_id` is the tenant transaction's organization, given again as a parameter: the
+/// planner cannot see `app_org_id()`'s value, so it took an agency of 10,000 clients for
+/// one of 50 and sorted them all (20 ms) instead of reading the first page in order.
+pub fn list(conn: &mut PgConnection, org_id: OrgId, query: &ListQuery) -> QueryResult<Listing> {
     let sort = Sort::parse(&query.sort);
     let descending = if sort == Sort::Newest { query.dir != "asc" } else { query.dir == "desc" };
     let (op, order) = if descending { ("<", "DESC") } else { (">", "ASC") };
@@ -113,7 +116,7 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery) -> QueryResult<Listing> 
     let mut sql = format!(
         "SELECT c.id, c.name, c.company, c.email, c.phone, {expr} AS sort_key,
                 (SELECT count(*) FROM projects p WHERE p.org_id = c.org_id AND p.client_id = c.id) AS projects
-         FROM {} c WHERE c.org_id = app_org_id() AND $1 = $1",
+         FROM {} c WHERE c.org_id = app_org_id() AND c.org_id = $4 AND $1 = $1",
         // A search reads the matches through the GIN index, by a function that returns
         // only this organization's rows (see the migration work_at_scale).
         if search.is_some() { "clients_matching(to_tsquery('simple', $1))" } else { "clients" }
@@ -131,6 +134,7 @@ pub fn list(conn: &mut PgConnection, query: &ListQuery) -> QueryResult<Listing> 
         .bind::<Text, _>(search.unwrap_or_default())
         .bind::<Text, _>(after_key)
         .bind::<SqlUuid, _>(after_id)
+        .bind::<SqlUuid, _>(org_id)
         .load(conn)?;
     let next = if rows.len() > PAGE_SIZE {
         rows.truncate(PAGE_SIZE);
