@@ -470,7 +470,7 @@ diesel::table! {
     }
 }
 
-// Kept by triggers (migrations 11 and 12): the dashboard's figures without counting.
+// Kept by triggers (migrations 11, 12 and 14): the dashboard's figures without counting.
 diesel::table! {
     client_tallies (org_id) {
         org_id -> Uuid,
@@ -483,6 +483,17 @@ diesel::table! {
         org_id -> Uuid,
         status -> Text,
         projects -> Int8,
+    }
+}
+
+diesel::table! {
+    invoice_tallies (org_id, currency, status) {
+        org_id -> Uuid,
+        currency -> Text,
+        status -> Text,
+        invoices -> Int8,
+        total -> Numeric,
+        owed -> Numeric,
     }
 }
 
