@@ -27,12 +27,14 @@ build_release() { (cd "$ROOT" && cargo build --release --quiet --bin clienthub);
 
 # app_start PORT LOG [VAR=value …]: one instance in the background; prints its pid.
 # Rate limits are lifted (the load comes from one address) unless the caller sets them.
+# Starts an instance with its rate limits lifted: a limit refills at most one request per
+# millisecond, so it is the burst that lets a benchmark's tens of thousands per second in.
 app_start() {
   local port=$1 log=$2
   shift 2
   env DATA_DIR="${APP_DATA_DIR:-$(mktemp -d)}" PORT="$port" APP_URL="http://127.0.0.1:$port" RUST_LOG=warn \
-    CLIENTHUB__RATE_LIMIT__READ_PER_SECOND=100000 CLIENTHUB__RATE_LIMIT__READ_BURST=100000 \
-    CLIENTHUB__RATE_LIMIT__WRITE_PER_SECOND=100000 CLIENTHUB__RATE_LIMIT__WRITE_BURST=100000 \
+    CLIENTHUB__RATE_LIMIT__READ_PER_SECOND=100000 CLIENTHUB__RATE_LIMIT__READ_BURST=1000000000 \
+    CLIENTHUB__RATE_LIMIT__WRITE_PER_SECOND=100000 CLIENTHUB__RATE_LIMIT__WRITE_BURST=1000000000 \
     CLIENTHUB__RATE_LIMIT__AUTH_PER_MINUTE=100000 CLIENTHUB__RATE_LIMIT__AUTH_BURST=100000 \
     "$@" "$BIN" serve >"$log" 2>&1 &
   echo $!
