@@ -194,8 +194,8 @@ pub fn app(
 
 /// Returns the request id of the logs as `X-Request-Id`, so a user's report can be
 /// matched with the server's log lines, and the server time spent on the request as
-/// `Server-Timing` (browser dev tools and the benchmarks read it): the app's, and for
-/// the signed in the database's.
+/// `Server-Timing` to the signed in (browser dev tools and the benchmarks read it): the
+/// app's time and the database's share.
 async fn request_id_header(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
@@ -215,15 +215,20 @@ async fn request_id_header(
     if let Some(value) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }
-    let mut timing = format!("app;dur={:.2}", started.elapsed().as_secs_f64() * 1000.0);
-    // The database's share only to the signed in: to anyone else, the statements a
-    // sign-in or reset request sends would tell which addresses have accounts.
+    // Timings only to the signed in: to anyone else, how long a sign-in or a password
+    // reset took, and how many statements it sent, would tell which addresses have
+    // accounts.
     let signed_in = matches!(res.request().extensions().get::<Option<crate::web::auth::Auth>>(), Some(Some(_)));
     if signed_in {
-        timing += &format!(", db;dur={:.2};desc=\"{} statements\"", db.waited.as_secs_f64() * 1000.0, db.statements);
-    }
-    if let Ok(value) = header::HeaderValue::from_str(&timing) {
-        res.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
+        let timing = format!(
+            "app;dur={:.2}, db;dur={:.2};desc=\"{} statements\"",
+            started.elapsed().as_secs_f64() * 1000.0,
+            db.waited.as_secs_f64() * 1000.0,
+            db.statements
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&timing) {
+            res.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
+        }
     }
     Ok(res)
 }
